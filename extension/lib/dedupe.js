@@ -1,0 +1,25 @@
+// The same redirect reaches us through several channels, 3-95 ms apart
+// (FIELD-NOTES.md section 3): remember what was handled so it is handled once.
+
+/** A set of keys that forgets each key `ttlMs` after it was added. */
+export class RecentKeys {
+  #seen = new Map();
+
+  constructor({ ttlMs = 10 * 60 * 1000, now = Date.now } = {}) {
+    this.ttlMs = ttlMs;
+    this.now = now;
+  }
+
+  /** Adds `key`; returns false when it was already there (a duplicate). */
+  add(key) {
+    const t = this.now();
+    for (const [k, at] of this.#seen) if (t - at >= this.ttlMs) this.#seen.delete(k);
+    if (this.#seen.has(key)) return false;
+    this.#seen.set(key, t);
+    return true;
+  }
+
+  get size() {
+    return this.#seen.size;
+  }
+}

@@ -1,0 +1,261 @@
+"""`codecatch-host`: the native-messaging host the browser starts (PROTOCOL.md).
+
+Start-up is kept cheap (the first capture should not wait for it): only the standard
+library modules this file needs are imported here; msal and websockets never are,
+and the event stream starts in a thread after the greeting has gone out.
+"""
+
+import hashlib
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+
+from . import protocol, redirect
+from .clouds import is_signin_url
+from .errors import CodecatchError
+from .fill import decide_fill
+
+log = logging.getLogger("codecatch.host")
+
+_SOURCE_FIELDS = {
+    "channel": str,
+    "page_url": str,
+    "frame_url": str,
+    "tab_id": int,
+    "frame_id": int,
+    "opener_tab_id": int,
+    "opener_url": str,
+    "armed_tab_id": int,
+    "armed_url": str,
+}
+_OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
+_DEDUP_WINDOW_S = redirect.CODE_LIFETIME_S
+
+
+class Host:
+    """The host's state and request handlers. I/O-free apart from the config file."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self._config = None
+        self._recent = {}  # sha256(uri) -> capture time: de-duplication without keeping URIs
+        self._claims = {}  # state -> claim expiry (set by local subscribers, issue 7)
+        self._lock = threading.Lock()
+        self.subscribers = None  # the local event stream, when running
+        self.handlers = {
+            "ping": self.ping,
+            "parse": self.parse,
+            "capture": self.capture,
+            "config.get": self.config_get,
+            "config.set": self.config_set,
+            "report": self.report,
+        }
+
+    # -- dispatch -------------------------------------------------------------
+
+    def handle_frame(self, body):
+        """One frame in, one reply out (a dict). Never raises."""
+        request_id = None
+        try:
+            request_id, request = protocol.decode_request(body)
+            handler = self.handlers.get(request["type"])
+            if handler is None:
+                raise CodecatchError(
+                    "unknown_type",
+                    f"Unknown request type '{request['type'][:40]}': update codecatch "
+                    f"(this host speaks protocol {protocol.PROTOCOL_VERSION}).",
+                )
+            return protocol.result_reply(request_id, handler(request))
+        except protocol.ProtocolError as exc:
+            return protocol.error_reply(exc.request_id, exc.name, exc.message)
+        except CodecatchError as exc:
+            return protocol.error_reply(request_id, exc.name, exc.message)
+        except Exception:  # a bug must not end the conversation
+            log.exception("internal error handling a request")
+            return protocol.error_reply(request_id, "internal", "Internal error in codecatch-host; see the browser's log of the host.")
+
+    # -- requests ---------------------------------------------------------------
+
+    def ping(self, request):
+        return {"pong": True, "protocol": protocol.PROTOCOL_VERSION, "version": protocol.__version__}
+
+    def parse(self, request):
+        return redirect.parse(protocol.field(request, "text", str))
+
+    def capture(self, request):
+        uri = protocol.field(request, "uri", str).strip()
+        source = _checked_source(request)
+        response = redirect.analyse(uri)
+        page_url = source.get("page_url")
+        from_nativeclient = response["scheme"] == "https"
+        if not (is_signin_url(page_url) or (from_nativeclient and is_signin_url(uri))):
+            log.warning("refused a capture via %s from a page that is not a Microsoft sign-in host",
+                        source.get("channel"))
+            raise CodecatchError(
+                "not_signin_host",
+                "Ignored: this redirect did not come from a Microsoft sign-in page.",
+            )
+        now = self.clock()
+        key = hashlib.sha256(uri.encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            self._recent = {k: t for k, t in self._recent.items() if now - t < _DEDUP_WINDOW_S}
+            duplicate = key in self._recent
+            self._recent.setdefault(key, now)
+            claimed = self._take_claim(response.get("state"), now)
+        config = self.config()
+        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate)
+        result = {
+            "capture_id": secrets.token_hex(8),
+            "response": response,
+            "https_url": response["https_url"],
+            "captured_at": int(now * 1000),
+            "expires_at": int((now + redirect.CODE_LIFETIME_S) * 1000),
+            "duplicate": duplicate,
+            "fill": fill,
+            "fill_reason": reason,
+        }
+        log.info(
+            "capture %s via %s: %s %s, fill: %s",
+            result["capture_id"], source.get("channel"), response["kind"],
+            response["code_redacted"] or response["aadsts"] or response["error"], reason,
+        )
+        if not duplicate:
+            self.publish({"type": "capture", "capture": result, "source": source})
+        return result
+
+    def config(self):
+        if self._config is None:
+            from . import config
+
+            self._config, problem = config.load()
+            if problem:
+                log.warning("%s", problem)
+        return self._config
+
+    def config_get(self, request):
+        from . import config
+
+        return dict(self.config(), path=config.config_path())
+
+    def config_set(self, request):
+        from . import config
+
+        saved = config.save(protocol.field(request, "config", dict))
+        self._config = saved
+        return dict(saved, path=config.config_path())
+
+    def report(self, request):
+        capture_id = protocol.field(request, "capture_id", str)
+        outcome = protocol.field(request, "outcome", str)
+        if outcome not in _OUTCOMES:
+            raise CodecatchError("invalid_field", f"'outcome' must be one of {', '.join(sorted(_OUTCOMES))}.")
+        detail = protocol.field(request, "detail", str, required=False)
+        log.info("capture %s: %s", capture_id[:16], outcome)
+        self.publish({"type": "report", "capture_id": capture_id, "outcome": outcome, "detail": detail})
+        return {}
+
+    # -- the local event stream's side ------------------------------------------
+
+    def claim(self, state, ttl_s=_DEDUP_WINDOW_S):
+        """A local client claims the capture with this state: it is not filled."""
+        with self._lock:
+            self._claims[state] = self.clock() + ttl_s
+
+    def _take_claim(self, state, now):
+        self._claims = {s: t for s, t in self._claims.items() if t > now}
+        return state is not None and self._claims.pop(state, None) is not None
+
+    def publish(self, event):
+        if self.subscribers is not None:
+            try:
+                self.subscribers.publish(event)
+            except Exception:
+                log.exception("could not publish an event to local subscribers")
+
+
+def _checked_source(request):
+    source = protocol.field(request, "source", dict)
+    clean = {}
+    for name, kind in _SOURCE_FIELDS.items():
+        value = source.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CodecatchError("invalid_field", f"'source.{name}' must be a {kind.__name__}.")
+        clean[name] = value
+    return clean
+
+
+# -- the process ---------------------------------------------------------------
+
+
+def _guard_stdout():
+    """Keep the real stdout for frames only; anything else printed goes to stderr.
+
+    A stray print on fd 1 would corrupt the framed stream (Plasma's host does the same).
+    """
+    frames = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return frames
+
+
+def _setup_logging():
+    level = os.environ.get("CODECATCH_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, level, logging.WARNING),
+        format="codecatch-host[%(process)d] %(levelname)s %(message)s",
+    )
+
+
+def _start_event_stream(host):
+    """Start the local websocket stream in a thread (issue 7), after the greeting."""
+    if os.environ.get("CODECATCH_EVENTS", "1") == "0":
+        return
+    try:
+        from . import events
+    except ImportError:
+        return
+    try:
+        events.start_in_thread(host)
+    except Exception:
+        log.exception("the local event stream could not start; captures still work")
+
+
+def serve(stdin, frames, host=None):
+    """Serve frames until the stream ends; return the exit status."""
+    host = host or Host()
+    frames.write(protocol.encode_frame(protocol.hello()))
+    _start_event_stream(host)
+    while True:
+        try:
+            body = protocol.read_frame(stdin)
+        except protocol.StreamEnded as end:
+            if end.status:
+                log.error("closing: %s", end.reason)
+            else:
+                log.debug("closing: %s", end.reason)
+            return end.status
+        frames.write(protocol.encode_frame(host.handle_frame(body)))
+
+
+def main():
+    frames = _guard_stdout()
+    _setup_logging()
+    # Chrome passes the caller's origin, Firefox the manifest path and add-on id.
+    log.debug("started for %s", " ".join(sys.argv[1:]) or "an unnamed caller")
+    try:
+        status = serve(sys.stdin.buffer, frames)
+    except BrokenPipeError:
+        status = 0  # the browser closed the port while we were writing
+    except KeyboardInterrupt:
+        status = 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Native-messaging framing and message schema (PROTOCOL.md). Pure, over bytes.
+
+Framing: https://developer.chrome.com/docs/extensions/develop/concepts/native-messaging#native-messaging-host-protocol
+"""
+
+import json
+import struct
+
+from . import PROTOCOL_VERSION, __version__
+from .errors import ERROR_CODES, CodecatchError
+
+MAX_IN = 64 * 1024  # no request needs more; a larger frame means a confused peer
+MAX_OUT = 1024 * 1024  # the browsers' cap for host-to-browser messages
+_HEADER = struct.Struct("=I")  # native byte order, as the browsers write it
+
+EXIT_EOF = 0
+EXIT_TOO_LARGE = 3
+EXIT_TRUNCATED = 4
+
+
+class StreamEnded(Exception):
+    """The stream can no longer be read; `status` is the host's exit status."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def read_frame(stream):
+    """Read one frame's body from a binary stream; raise StreamEnded at its end."""
+    header = _read_exact(stream, 4)
+    if not header:
+        raise StreamEnded(EXIT_EOF, "end of input")
+    if len(header) < 4:
+        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame header ({len(header)} of 4 bytes)")
+    (length,) = _HEADER.unpack(header)
+    if length > MAX_IN:
+        raise StreamEnded(EXIT_TOO_LARGE, f"frame of {length} bytes is over the {MAX_IN}-byte limit")
+    body = _read_exact(stream, length)
+    if len(body) < length:
+        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame ({len(body)} of {length} bytes)")
+    return body
+
+
+def _read_exact(stream, n):
+    chunks = []
+    while n:
+        chunk = stream.read(n)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def encode_frame(message):
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_OUT:
+        reply_id = message.get("id") if isinstance(message, dict) else None
+        return encode_frame(error_reply(reply_id, "internal", "The reply was over 1 MiB and was dropped."))
+    return _HEADER.pack(len(body)) + body
+
+
+def decode_request(body):
+    """Return (id, request dict) or raise ProtocolError carrying the id when known."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(None, "not_utf8", "The message is not valid UTF-8.") from None
+    try:
+        message = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(None, "invalid_json", f"The message is not JSON ({exc.msg} at {exc.pos}).") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(None, "not_object", f"A request must be a JSON object, not {type(message).__name__}.")
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, (str, int)):
+        raise ProtocolError(None, "missing_id", "A request needs an 'id' (a string or an integer).")
+    if not isinstance(message.get("type"), str):
+        raise ProtocolError(request_id, "invalid_field", "A request needs a 'type' (a string).")
+    return request_id, message
+
+
+class ProtocolError(CodecatchError):
+    def __init__(self, request_id, name, message):
+        super().__init__(name, message)
+        self.request_id = request_id
+
+
+def hello():
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "version": __version__, "host": "codecatch-host"}
+
+
+def result_reply(request_id, result):
+    return {"id": request_id, "ok": True, "result": result}
+
+
+def error_reply(request_id, name, message):
+    return {"id": request_id, "ok": False, "error": {"code": ERROR_CODES[name], "name": name, "message": message}}
+
+
+def field(message, name, kind, required=True):
+    """message[name] checked against a type; raise invalid_field naming the field."""
+    value = message.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ProtocolError(message.get("id"), "invalid_field", f"'{name}' must be a {expected}.")
+    return value
