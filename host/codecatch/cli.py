@@ -69,5 +69,59 @@ def _redacted_url(response):
     # The URL carries the code (raw, maybe percent-encoded): cut it to its prefix.
     return re.sub(r"([?&#]code=)([^&#]*)", lambda m: m.group(1) + m.group(2)[:6] + "\u2026", response["https_url"])
 
+
+# --- install, uninstall, doctor (host/codecatch/install) -------------------------------
+
+def _install_options(f):
+    f = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")(f)
+    f = click.option("--force", is_flag=True, help="Replace or remove a manifest that was changed by hand.")(f)
+    f = click.option("--system", is_flag=True, help="For all users (needs root or Administrator).")(f)
+    f = click.option("--extension-id", "extension_ids", multiple=True, metavar="ID",
+                     help="Extension id to allow (repeatable; default: codecatch's own).")(f)
+    f = click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR",
+                     help="One Chromium-family profile folder (a browser started with --user-data-dir).")(f)
+    f = click.option("--browser", "browsers", multiple=True, metavar="NAME",
+                     help="chrome, chromium, edge, brave, vivaldi, opera, firefox, librewolf, "
+                          "NAME-flatpak, chromium-snap, firefox-snap (repeatable; default: every one found).")(f)
+    return f
+
+
+def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force, dry_run):
+    from pathlib import Path
+
+    from .install import installer, text
+    from .install.browsers import UnknownBrowser, current_layout
+
+    layout = current_layout()
+    try:
+        targets = installer.plan(layout, browsers, extension_ids=extension_ids, system=system,
+                                 user_data_dir=Path(user_data_dir) if user_data_dir else None)
+        run = installer.remove if remove else installer.apply
+        report = run(targets, layout, force=force, dry_run=dry_run)
+    except (UnknownBrowser, installer.InstallError) as exc:
+        raise click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))
+    except OSError as exc:
+        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}")
+    if remove:
+        report.todo = []
+    click.echo("\n".join(text.report_lines(report, title="uninstall" if remove else "install")))
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@_install_options
+def install(browsers, user_data_dir, extension_ids, system, force, dry_run):
+    """Register the native host with your browsers (host manifests; registry keys on Windows)."""
+    _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run)
+
+
+@main.command()
+@_install_options
+def uninstall(browsers, user_data_dir, extension_ids, system, force, dry_run):
+    """Remove exactly what `codecatch install` wrote."""
+    _run_installer(True, browsers, user_data_dir, extension_ids, system, force, dry_run)
+
+
 if __name__ == "__main__":
     main()

@@ -289,3 +289,18 @@ def supported(layout: Layout, *, system: bool = False) -> list[Location]:
 def detect(layout: Layout, *, system: bool = False) -> list[Location]:
     """Every browser whose profile folder exists, in table order."""
     return [loc for loc in supported(layout, system=system) if loc.profile.is_dir()]
+
+
+def current_layout() -> Layout:
+    """The machine we run on. HOME (USERPROFILE on Windows) and XDG_* are honoured, so a
+    test or a user can point the installer at a throwaway home."""
+    import os
+    import sys
+
+    if sys.platform.startswith("win"):
+        from .registry import WinRegistry
+
+        return Layout(WINDOWS, Path(os.environ.get("USERPROFILE") or Path.home()), dict(os.environ),
+                      WinRegistry())
+    osname = MACOS if sys.platform == "darwin" else LINUX
+    return Layout(osname, Path(os.environ.get("HOME") or Path.home()), dict(os.environ))

@@ -1,0 +1,407 @@
+"""Plan, apply and remove host registrations. The library never prints: every
+function returns values that the command line renders.
+
+    targets = plan(layout, browsers=["chromium"], user_data_dir=d)
+    report = apply(targets, layout)          # or remove(targets, layout)
+
+Ownership: install records the sha256 of every file it writes (and the value of every
+registry key) in `<data folder>/installed.json`. Uninstall removes a file only when it
+still has those bytes (or, with no record, exactly the bytes this install would write);
+a file someone edited since is left alone with a clear message unless `force` is set.
+Install likewise refuses to overwrite a manifest that is neither ours nor identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from ..identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
+from . import browsers as B
+from . import manifests
+
+HOST_SCRIPT = "codecatch-host"
+FLATPAK_TALK = "org.freedesktop.Flatpak"
+
+
+class InstallError(Exception):
+    """Something the user must fix before anything can be written; nothing was written."""
+
+
+# ---------------------------------------------------------------- the host executable
+
+def host_executable(layout: B.Layout) -> Path:
+    """The absolute path of the `codecatch-host` console script that pip installed next to
+    this interpreter. Never a pyenv shim or a PATH lookup: a browser started from the
+    desktop has a minimal PATH, and a shim is a slow bash script that depends on it."""
+    exe = Path(layout.executable or sys.executable)
+    if layout.os == B.WINDOWS:
+        names = [HOST_SCRIPT + ".exe"]
+        dirs = [exe.parent / "Scripts", exe.parent]
+    else:
+        names = [HOST_SCRIPT]
+        dirs = [exe.parent]
+    if layout.executable is None:
+        dirs.append(Path(sysconfig.get_path("scripts")))
+    for d in dirs:
+        for n in names:
+            if (d / n).is_file():
+                return (d / n).absolute()
+    raise InstallError(
+        f"cannot find the {HOST_SCRIPT} program next to {exe} (looked in "
+        f"{', '.join(str(d) for d in dirs)}). Reinstall codecatch with this interpreter: "
+        f"{exe} -m pip install --force-reinstall codecatch")
+
+
+def flatpak_launcher(host: Path) -> bytes:
+    """A launcher inside the Flatpak app's own folder (which the sandbox can see) that
+    runs the real host outside the sandbox. Needs talk access to org.freedesktop.Flatpak."""
+    return ("#!/bin/sh\n"
+            "# Written by `codecatch install`: runs the codecatch host outside the Flatpak sandbox.\n"
+            f"exec flatpak-spawn --host {shlex.quote(str(host))} \"$@\"\n").encode()
+
+
+def launcher_target(data: bytes) -> Optional[str]:
+    """The host path that a launcher written by `flatpak_launcher` runs, or None."""
+    for line in data.decode("utf-8", "replace").splitlines():
+        parts = shlex.split(line) if line.startswith("exec flatpak-spawn") else []
+        if len(parts) >= 4 and parts[2] == "--host":
+            return parts[3]
+    return None
+
+
+# ---------------------------------------------------------------- the plan
+
+@dataclass(frozen=True)
+class FileWrite:
+    path: Path
+    data: bytes
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class KeyWrite:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything install writes for one browser, and what the user must still do."""
+
+    location: B.Location
+    manifest: FileWrite
+    launcher: Optional[FileWrite] = None
+    registry: Optional[KeyWrite] = None
+    todo: tuple[str, ...] = ()
+
+    @property
+    def browser(self) -> B.Browser:
+        return self.location.browser
+
+    @property
+    def files(self) -> list[FileWrite]:
+        return [f for f in (self.launcher, self.manifest) if f]
+
+
+def manifest_path(location: B.Location) -> Path:
+    return location.hosts_dir / f"{HOST_NAME}.json"
+
+
+def default_ids(family: str) -> list[str]:
+    return [CHROMIUM_EXTENSION_ID] if family == B.CHROMIUM else [GECKO_ID]
+
+
+def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optional[Path] = None,
+         extension_ids: Iterable[str] = (), system: bool = False) -> list[Target]:
+    """What install would write. With no `browsers`, every browser whose profile folder
+    exists. Raises UnknownBrowser or InstallError; touches nothing."""
+    extension_ids = list(extension_ids)
+    chosen = [B.get(n) for n in browsers]
+    if user_data_dir is not None:
+        if len(chosen) > 1:
+            raise InstallError("--user-data-dir names one profile folder: give at most one --browser")
+        browser = chosen[0] if chosen else B.get("chromium")
+        if system:
+            raise InstallError("--user-data-dir and --system do not go together")
+        locations = [B.locate_user_data_dir(browser, user_data_dir, layout)]
+    elif chosen:
+        locations = []
+        for b in chosen:
+            loc = B.locate(b, layout, system=system)
+            if loc is None:
+                where = "system-wide" if system else f"on {layout.os}"
+                raise InstallError(f"{b.label} cannot be set up {where}")
+            locations.append(loc)
+    else:
+        locations = B.detect(layout, system=system)
+
+    host = host_executable(layout)
+    targets, seen = [], set()
+    for loc in locations:
+        mpath = manifest_path(loc)
+        if mpath in seen:   # Opera shares Chrome's folder: one file serves both
+            continue
+        seen.add(mpath)
+        targets.append(_target(loc, layout, host, extension_ids))
+    return targets
+
+
+def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[str]) -> Target:
+    b = loc.browser
+    ids = manifests.split_ids(b.family, extension_ids) or default_ids(b.family)
+    todo = []
+    launcher = None
+    host_path = str(host)
+    if b.flatpak_id:
+        lpath = loc.app_dir / "data" / "codecatch" / HOST_SCRIPT
+        launcher = FileWrite(lpath, flatpak_launcher(host), 0o755)
+        host_path = str(lpath)
+        todo.append(f"Let {b.label} start programs outside its sandbox (once): "
+                    f"flatpak override --user --talk-name={FLATPAK_TALK} {b.flatpak_id}")
+    if b.snap_name == "chromium":
+        todo.append("The Chromium snap's confinement stops it from starting programs outside the "
+                    "snap, so native messaging cannot work there: use Chromium from your "
+                    "distribution's packages, the Flatpak, or Google Chrome; meanwhile "
+                    "`codecatch parse` handles pasted redirects")
+    if b.snap_name == "firefox":
+        todo.append("The Firefox snap reaches native hosts through the WebExtensions portal: "
+                    "needs xdg-desktop-portal 1.17 or later (check: `snap connections firefox`)")
+    manifest = manifests.build(b.family, host_path, ids)
+    registry = None
+    if loc.registry_key:
+        registry = KeyWrite(loc.registry_key, str(manifest_path(loc)))
+    if b.family == B.CHROMIUM:
+        load = (f"load the extension in {b.label} (Extensions page, Developer mode, "
+                "Load unpacked: the codecatch folder)")
+        if CHROMIUM_EXTENSION_ID not in ids:
+            load += f"; allowed extension ids: {', '.join(ids)}"
+    else:
+        load = f"load the add-on in {b.label} (about:debugging, This Firefox, Load Temporary Add-on)"
+    todo.append(load)
+    todo.append("grant your panel's site from the codecatch toolbar button (Options, Add panel)")
+    return Target(loc, FileWrite(manifest_path(loc), manifests.render(manifest)), launcher, registry,
+                  tuple(todo))
+
+
+# ---------------------------------------------------------------- the ownership record
+
+def record_path(layout: B.Layout, system: bool) -> Path:
+    return (layout.system_data() if system else layout.data_home()) / "installed.json"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_record(path: Path) -> dict:
+    try:
+        rec = json.loads(path.read_text("utf-8"))
+        return {"files": dict(rec.get("files", {})), "keys": dict(rec.get("keys", {}))}
+    except (OSError, ValueError, AttributeError):
+        return {"files": {}, "keys": {}}
+
+
+def _save_record(path: Path, rec: dict) -> None:
+    # Forget files that are gone (a deleted test profile, a removed browser).
+    rec["files"] = {p: h for p, h in rec["files"].items() if Path(p).exists()}
+    if not rec["files"] and not rec["keys"]:
+        path.unlink(missing_ok=True)
+        return
+    write_atomic(path, (json.dumps(rec, indent=2, sort_keys=True) + "\n").encode(), 0o600)
+
+
+# ---------------------------------------------------------------- apply / remove
+
+@dataclass
+class Change:
+    action: str       # written | unchanged | removed | absent | refused | would-write | would-remove
+    what: str         # "file" | "key"
+    where: str
+    browser: str
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    changes: list[Change] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.action == "refused" for c in self.changes)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write to a temporary file in the same folder, then rename: a reader (the browser)
+    sees the old bytes or the new ones, never half of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _writable(folder: Path) -> bool:
+    p = folder
+    while not p.exists():
+        if p.parent == p:
+            return False
+        p = p.parent
+    return p.is_dir() and os.access(p, os.W_OK | os.X_OK)
+
+
+def _read(path: Path) -> Optional[bytes]:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _system(targets: Sequence[Target]) -> bool:
+    return any(t.location.system for t in targets)
+
+
+def _registry(layout: B.Layout):
+    if layout.registry is None:
+        raise InstallError("no registry available for a Windows layout")
+    return layout.registry
+
+
+def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
+          dry_run: bool = False) -> Report:
+    """Write every target's files and keys. Checks every folder first, so that an
+    unwritable one stops the run before anything is written."""
+    rpath = record_path(layout, _system(targets))
+    rec = _load_record(rpath)
+    report = Report()
+    for t in targets:
+        for f in t.files:
+            if not _writable(f.path.parent):
+                raise InstallError(
+                    f"cannot write to {f.path.parent} ({t.browser.label}): permission denied. "
+                    + ("Run as root/Administrator for --system." if t.location.system
+                       else "Check the folder's owner and permissions."))
+    if not dry_run and targets and not _writable(rpath.parent):
+        raise InstallError(f"cannot write codecatch's record to {rpath.parent}: permission denied")
+
+    plan_changes = []
+    for t in targets:
+        for f in t.files:
+            old = _read(f.path)
+            if old == f.data:
+                plan_changes.append((t, f, "unchanged"))
+            elif old is not None and rec["files"].get(str(f.path)) != _sha(old) and not force:
+                report.changes.append(Change(
+                    "refused", "file", str(f.path), t.browser.name,
+                    "a different file is already there (edited by hand, or written by another "
+                    "program); not overwritten. Rerun with --force to replace it."))
+            else:
+                plan_changes.append((t, f, "would-write" if dry_run else "written"))
+        if t.registry:
+            old = _registry(layout).get(t.registry.key)
+            action = "unchanged" if old == t.registry.value else ("would-write" if dry_run else "written")
+            plan_changes.append((t, t.registry, action))
+    if not report.ok:
+        return report   # nothing written
+
+    for t, item, action in plan_changes:
+        if isinstance(item, FileWrite):
+            if action == "written":
+                write_atomic(item.path, item.data, item.mode)
+            if not dry_run:
+                rec["files"][str(item.path)] = _sha(item.data)
+            report.changes.append(Change(action, "file", str(item.path), t.browser.name))
+        else:
+            if action == "written":
+                _registry(layout).set(item.key, item.value)
+            if not dry_run:
+                rec["keys"][item.key] = item.value
+            report.changes.append(Change(action, "key", item.key, t.browser.name, item.value))
+    for t in targets:
+        for line in t.todo:
+            if line not in report.todo:
+                report.todo.append(line)
+    if not dry_run and targets:
+        _save_record(rpath, rec)
+    return report
+
+
+def remove(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
+           dry_run: bool = False) -> Report:
+    """Remove what install wrote for these targets and nothing else."""
+    rpath = record_path(layout, _system(targets))
+    rec = _load_record(rpath)
+    report = Report()
+    for t in targets:
+        if t.registry:
+            old = _registry(layout).get(t.registry.key)
+            ours = old is not None and (old == t.registry.value or rec["keys"].get(t.registry.key) == old)
+            if old is None:
+                report.changes.append(Change("absent", "key", t.registry.key, t.browser.name))
+            elif ours or force:
+                if not dry_run:
+                    _registry(layout).delete(t.registry.key)
+                    rec["keys"].pop(t.registry.key, None)
+                report.changes.append(Change("would-remove" if dry_run else "removed", "key",
+                                             t.registry.key, t.browser.name, old))
+            else:
+                report.changes.append(Change(
+                    "refused", "key", t.registry.key, t.browser.name,
+                    f"points at {old}, not at a file codecatch wrote; left in place "
+                    "(--force removes it)"))
+        for f in t.files:
+            old = _read(f.path)
+            if old is None:
+                report.changes.append(Change("absent", "file", str(f.path), t.browser.name))
+                continue
+            ours = old == f.data or rec["files"].get(str(f.path)) == _sha(old)
+            if not ours and not force:
+                report.changes.append(Change(
+                    "refused", "file", str(f.path), t.browser.name,
+                    "changed since codecatch wrote it (or written by something else); left in "
+                    "place. Look at it, then delete it yourself or rerun with --force."))
+                continue
+            if not dry_run:
+                try:
+                    f.path.unlink()
+                except PermissionError:
+                    raise InstallError(f"cannot remove {f.path}: permission denied") from None
+                rec["files"].pop(str(f.path), None)
+                _prune(f.path.parent, t)
+            report.changes.append(Change("would-remove" if dry_run else "removed", "file",
+                                         str(f.path), t.browser.name))
+    if not dry_run and rpath.exists():
+        _save_record(rpath, rec)
+    return report
+
+
+def _prune(folder: Path, t: Target) -> None:
+    """Remove folders that only codecatch created and that are now empty: our launcher
+    folder and, on Windows, our per-browser manifest folder. A browser's own
+    NativeMessagingHosts folder stays."""
+    ours = []
+    if t.launcher:
+        ours.append(t.launcher.path.parent)
+    if t.location.registry_key:
+        ours.append(t.location.hosts_dir)
+    if folder in ours:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass

@@ -1,0 +1,30 @@
+"""Plain-text renderings of installer and doctor results (strings; the CLI prints them)."""
+
+from __future__ import annotations
+
+from .installer import Report
+
+VERBS = {"written": "wrote", "unchanged": "unchanged", "removed": "removed", "absent": "not there",
+         "refused": "REFUSED", "would-write": "would write", "would-remove": "would remove"}
+
+
+def report_lines(report: Report, *, title: str) -> list[str]:
+    lines = []
+    if not report.changes:
+        lines.append(f"{title}: no browser found (give --browser NAME or --user-data-dir DIR)")
+    last = None
+    for c in report.changes:
+        if c.browser != last:
+            lines.append(f"{c.browser}:")
+            last = c.browser
+        what = "registry key" if c.what == "key" else "file"
+        line = f"  {VERBS.get(c.action, c.action)} {what} {c.where}"
+        if c.what == "key" and c.detail:
+            line += f" = {c.detail}"
+        elif c.detail:
+            line += f"\n    {c.detail}"
+        lines.append(line)
+    if report.todo:
+        lines.append("Still to do:")
+        lines += [f"  - {t}" for t in report.todo]
+    return lines
