@@ -275,7 +275,7 @@ def _is_number(text):
 
 def _app_name(client_id):
     from .panel import CLIENTS
-    for name, (cid, _) in CLIENTS.items():
+    for name, cid, _ in CLIENTS.values():
         if cid == client_id:
             return name
     return client_id or "an application"
