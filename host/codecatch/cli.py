@@ -123,5 +123,29 @@ def uninstall(browsers, user_data_dir, extension_ids, system, force, dry_run):
     _run_installer(True, browsers, user_data_dir, extension_ids, system, force, dry_run)
 
 
+@main.command()
+@click.option("--browser", "browsers", multiple=True, metavar="NAME", help="Check only this browser (repeatable).")
+@click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR", help="Check one profile folder.")
+@click.option("--extension-id", "extension_ids", multiple=True, metavar="ID", help="Extension id that must be allowed.")
+@click.option("--system", is_flag=True, help="Check the system-wide registration.")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the host.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
+    """Check every step from the browser's folder to a framed ping of the host, with fixes."""
+    from pathlib import Path
+
+    from .install import doctor as doc, text
+    from .install.browsers import UnknownBrowser, current_layout
+
+    try:
+        found = doc.diagnose(current_layout(), browsers, extension_ids=extension_ids, system=system,
+                             timeout=timeout, user_data_dir=Path(user_data_dir) if user_data_dir else None)
+    except UnknownBrowser as exc:
+        raise click.UsageError(str(exc))
+    result = doc.summary(found)
+    click.echo(json.dumps(result, indent=2) if as_json else "\n".join(text.doctor_lines(found)))
+    sys.exit(0 if result["ok"] else 1)
+
+
 if __name__ == "__main__":
     main()

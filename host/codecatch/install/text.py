@@ -28,3 +28,21 @@ def report_lines(report: Report, *, title: str) -> list[str]:
         lines.append("Still to do:")
         lines += [f"  - {t}" for t in report.todo]
     return lines
+
+
+MARKS = {"ok": "ok  ", "fail": "FAIL", "warn": "warn", "skip": "-   "}
+
+
+def doctor_lines(diagnoses) -> list[str]:
+    if not diagnoses:
+        return ["No browser found: none of the known profile folders exists.",
+                "  fix: start your browser once, or run `codecatch doctor --browser NAME` "
+                "(or --user-data-dir DIR for a portable profile)"]
+    lines = []
+    for d in diagnoses:
+        lines.append(f"{d.label} ({d.browser}): {'all good' if d.ok else 'BROKEN'}")
+        for c in d.checks:
+            lines.append(f"  {MARKS.get(c.status, c.status)}  {c.name}: {c.message}")
+            if c.fix and c.status in ("fail", "warn"):
+                lines.append(f"        fix: {c.fix}")
+    return lines
