@@ -74,6 +74,7 @@ class Browser:
     family: str           # CHROMIUM or FIREFOX: decides the manifest's shape
     flatpak_id: Optional[str] = None   # set for the Flatpak build of a browser
     snap_name: Optional[str] = None    # set for the Snap build of a browser
+    shares_with: Optional[str] = None  # reads another browser's registration (Opera: Chrome's)
     # Per operating system: the profile folder (relative to a base) and where the host
     # manifest goes. Bases: "config" (XDG config), "home", "appsupport" (macOS),
     # "localappdata" / "appdata" (Windows).
@@ -124,7 +125,7 @@ NATIVE = [
               "Vivaldi", "Library/Application Support/Vivaldi/NativeMessagingHosts",
               "localappdata:Vivaldi/User Data", r"Software\Vivaldi\NativeMessagingHosts"),
     # Opera has no location of its own: it reads Google Chrome's (user level).
-    Browser("opera", "Opera", CHROMIUM,
+    Browser("opera", "Opera", CHROMIUM, shares_with="chrome",
             linux_profile="config:opera",
             linux_hosts="config:google-chrome/NativeMessagingHosts",
             linux_system_hosts="etc/opt/chrome/native-messaging-hosts",
@@ -266,7 +267,7 @@ def locate(browser: Browser, layout: Layout, *, system: bool = False) -> Optiona
         base = layout.system_data() if system else layout.data_home()
         # Windows browsers find the JSON through the registry; the file itself lives in
         # codecatch's own folder, one per browser so uninstall can remove exactly it.
-        hosts_dir = base / "NativeMessagingHosts" / browser.name
+        hosts_dir = base / "NativeMessagingHosts" / (browser.shares_with or browser.name)
         key = f"{HKLM if system else HKCU}\\{browser.windows_key}\\{HOST_NAME}"
         return Location(browser, profile, hosts_dir, registry_key=key, system=system)
     raise ValueError(f"unknown operating system {layout.os!r}")

@@ -132,9 +132,11 @@ def ping(command: Sequence[str], *, timeout: float = 5.0, env: Optional[dict] = 
     """Start the host as a browser would, read its greeting, send a ping, check the
     protocol version, close stdin (the browser closing the port) and reap it."""
     started = time.perf_counter()
-    # A browser started from the desktop has a minimal PATH: so do we.
+    # A browser started from the desktop has a minimal PATH: so do we, so that a host
+    # that only works from a shell (a pyenv shim, a relative interpreter) fails here too.
     env = dict(env if env is not None else os.environ)
-    env.setdefault("PATH", "/usr/bin:/bin")
+    if os.name == "posix":
+        env["PATH"] = os.defpath
     try:
         proc = subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)

@@ -1,0 +1,403 @@
+"""The installer on fake home folders, one per operating system layout: every file and
+registry key that install writes and uninstall removes, byte for byte."""
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codecatch.cli import main
+from codecatch.identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
+from codecatch.install import browsers as B
+from codecatch.install import installer
+from codecatch.install.installer import InstallError, apply, plan, remove
+from codecatch.install.registry import MemoryRegistry
+
+MANIFEST = HOST_NAME + ".json"
+
+
+def chromium_bytes(path, ids=(CHROMIUM_EXTENSION_ID,)):
+    origins = ",\n".join(f'    "chrome-extension://{i}/"' for i in ids)
+    return (
+        "{\n"
+        f'  "name": "{HOST_NAME}",\n'
+        '  "description": "codecatch: fills Microsoft sign-in codes into hosting panels",\n'
+        f'  "path": {json.dumps(str(path))},\n'
+        '  "type": "stdio",\n'
+        '  "allowed_origins": [\n'
+        f"{origins}\n"
+        "  ]\n"
+        "}\n").encode()
+
+
+def firefox_bytes(path, ids=(GECKO_ID,)):
+    exts = ",\n".join(f'    "{i}"' for i in ids)
+    return (
+        "{\n"
+        f'  "name": "{HOST_NAME}",\n'
+        '  "description": "codecatch: fills Microsoft sign-in codes into hosting panels",\n'
+        f'  "path": {json.dumps(str(path))},\n'
+        '  "type": "stdio",\n'
+        '  "allowed_extensions": [\n'
+        f"{exts}\n"
+        "  ]\n"
+        "}\n").encode()
+
+
+def tree(root: Path) -> dict:
+    """Every file under root, relative path -> bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def fake_python(base: Path, windows=False) -> Path:
+    if windows:
+        exe = base / "py" / "python.exe"
+        host = base / "py" / "Scripts" / "codecatch-host.exe"
+    else:
+        exe = base / "venv" / "bin" / "python"
+        host = base / "venv" / "bin" / "codecatch-host"
+    host.parent.mkdir(parents=True, exist_ok=True)
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_bytes(b"")
+    host.write_bytes(b"#!/bin/sh\n")
+    host.chmod(0o755)
+    return exe
+
+
+@pytest.fixture
+def linux(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    exe = fake_python(tmp_path)
+    return B.Layout(B.LINUX, home, {}, root=tmp_path / "root", executable=exe)
+
+
+def host_of(layout):
+    return installer.host_executable(layout)
+
+
+# ---------------------------------------------------------------- Linux, user level
+
+def test_linux_user_installs_every_detected_browser_and_uninstall_restores_the_tree(linux, tmp_path):
+    home = linux.home
+    (home / ".config/chromium").mkdir(parents=True)
+    (home / ".mozilla/firefox").mkdir(parents=True)
+    before = tree(tmp_path)
+
+    targets = plan(linux)
+    assert [t.browser.name for t in targets] == ["chromium", "firefox"]
+    report = apply(targets, linux)
+    assert report.ok
+
+    host = tmp_path / "venv/bin/codecatch-host"
+    after = tree(tmp_path)
+    added = {k: v for k, v in after.items() if k not in before}
+    assert set(added) == {
+        "home/.config/chromium/NativeMessagingHosts/" + MANIFEST,
+        "home/.mozilla/native-messaging-hosts/" + MANIFEST,
+        "home/.local/share/codecatch/installed.json",
+    }
+    assert added["home/.config/chromium/NativeMessagingHosts/" + MANIFEST] == chromium_bytes(host)
+    assert added["home/.mozilla/native-messaging-hosts/" + MANIFEST] == firefox_bytes(host)
+    mode = (home / ".config/chromium/NativeMessagingHosts" / MANIFEST).stat().st_mode
+    assert stat.S_IMODE(mode) == 0o644
+    assert any("load the extension in Chromium" in t for t in report.todo)
+    assert any("about:debugging" in t for t in report.todo)
+
+    report = remove(plan(linux), linux)
+    assert [c.action for c in report.changes] == ["removed", "removed"]
+    assert tree(tmp_path) == before
+
+
+def test_install_is_idempotent(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    apply(plan(linux), linux)
+    first = tree(linux.home)
+    report = apply(plan(linux), linux)
+    assert [c.action for c in report.changes] == ["unchanged"]
+    assert tree(linux.home) == first
+
+
+def test_xdg_config_home_is_honoured(linux, tmp_path):
+    xdg = tmp_path / "xdg"
+    (xdg / "google-chrome").mkdir(parents=True)
+    layout = linux.with_(env={"XDG_CONFIG_HOME": str(xdg)})
+    (t,) = plan(layout)
+    assert t.manifest.path == xdg / "google-chrome/NativeMessagingHosts" / MANIFEST
+
+
+def test_every_browser_on_linux_has_its_folder(linux):
+    paths = {t.browser.name: t.manifest.path.parent.relative_to(linux.home)
+             for t in plan(linux, list(B.BROWSERS))}
+    assert str(paths["chrome"]) == ".config/google-chrome/NativeMessagingHosts"
+    assert str(paths["edge"]) == ".config/microsoft-edge/NativeMessagingHosts"
+    assert str(paths["brave"]) == ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts"
+    assert str(paths["vivaldi"]) == ".config/vivaldi/NativeMessagingHosts"
+    assert str(paths["librewolf"]) == ".librewolf/native-messaging-hosts"
+    assert str(paths["brave-flatpak"]) == ".var/app/com.brave.Browser/config/BraveSoftware/Brave-Browser/NativeMessagingHosts"
+    assert "opera" not in paths  # Opera reads Chrome's folder: one file serves both
+
+
+def test_other_programs_manifest_in_the_same_folder_stays(linux):
+    folder = linux.home / ".config/chromium/NativeMessagingHosts"
+    folder.mkdir(parents=True)
+    other = folder / "org.keepassxc.keepassxc_browser.json"
+    other.write_bytes(b'{"name": "org.keepassxc.keepassxc_browser"}\n')
+    apply(plan(linux), linux)
+    remove(plan(linux), linux)
+    assert sorted(p.name for p in folder.iterdir()) == [other.name]
+    assert other.read_bytes() == b'{"name": "org.keepassxc.keepassxc_browser"}\n'
+
+
+def test_uninstall_refuses_a_manifest_edited_by_hand_and_force_removes_it(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    apply(plan(linux), linux)
+    path = linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST
+    edited = path.read_bytes().replace(b"stdio", b"stdio ")
+    path.write_bytes(edited)
+    report = remove(plan(linux), linux)
+    assert not report.ok
+    assert report.changes[0].action == "refused"
+    assert "changed since codecatch wrote it" in report.changes[0].detail
+    assert path.read_bytes() == edited
+    assert remove(plan(linux), linux, force=True).ok
+    assert not path.exists()
+
+
+def test_install_refuses_to_overwrite_a_foreign_manifest_and_writes_nothing(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    foreign = linux.home / ".mozilla/native-messaging-hosts" / MANIFEST
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"{}")
+    before = tree(linux.home)
+    report = apply(plan(linux), linux)
+    assert not report.ok and report.changes[0].browser == "firefox"
+    assert tree(linux.home) == before            # Chromium's was not written either
+    assert apply(plan(linux), linux, force=True).ok
+    assert foreign.read_bytes() == firefox_bytes(host_of(linux))
+
+
+def test_reinstall_with_other_ids_replaces_our_own_older_manifest(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    apply(plan(linux), linux)
+    other = "abcdefghijklmnopabcdefghijklmnop"
+    report = apply(plan(linux, extension_ids=[CHROMIUM_EXTENSION_ID, other, GECKO_ID]), linux)
+    assert [c.action for c in report.changes] == ["written"]
+    path = linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST
+    assert path.read_bytes() == chromium_bytes(host_of(linux), [CHROMIUM_EXTENSION_ID, other])
+
+
+def test_dry_run_writes_nothing(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    before = tree(linux.home)
+    report = apply(plan(linux), linux, dry_run=True)
+    assert [c.action for c in report.changes] == ["would-write"]
+    assert tree(linux.home) == before
+
+
+def test_unwritable_folder_is_a_clear_error_and_nothing_is_written(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    # A file where the folder must go: unwritable even for root.
+    (linux.home / ".mozilla/native-messaging-hosts").write_bytes(b"")
+    before = tree(linux.home)
+    with pytest.raises(InstallError, match="cannot write to .*native-messaging-hosts"):
+        apply(plan(linux), linux)
+    assert tree(linux.home) == before
+
+
+def test_unknown_browser_and_missing_host_are_clear_errors(linux, tmp_path):
+    with pytest.raises(B.UnknownBrowser, match="unknown browser 'netscape'; known: chrome"):
+        plan(linux, ["netscape"])
+    with pytest.raises(InstallError, match="cannot find the codecatch-host program"):
+        plan(linux.with_(executable=tmp_path / "nowhere/python"), ["chrome"])
+    with pytest.raises(B.UnknownBrowser, match="Chromium-family"):
+        plan(linux, ["firefox"], user_data_dir=tmp_path / "p")
+
+
+def test_user_data_dir_writes_only_into_that_profile(linux, tmp_path):
+    profile = tmp_path / "portable"
+    (t,) = plan(linux, ["chromium"], user_data_dir=profile)
+    apply([t], linux)
+    assert (profile / "NativeMessagingHosts" / MANIFEST).read_bytes() == chromium_bytes(host_of(linux))
+    assert not (linux.home / ".config").exists()
+
+
+# ---------------------------------------------------------------- Linux, system-wide
+
+def test_linux_system(linux, tmp_path):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    (linux.home / ".config/google-chrome").mkdir(parents=True)
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    root = tmp_path / "root"
+    root.mkdir()
+    apply(plan(linux, system=True), linux)
+    host = host_of(linux)
+    assert tree(root) == {
+        "etc/chromium/native-messaging-hosts/" + MANIFEST: chromium_bytes(host),
+        "etc/opt/chrome/native-messaging-hosts/" + MANIFEST: chromium_bytes(host),
+        "usr/lib/mozilla/native-messaging-hosts/" + MANIFEST: firefox_bytes(host),
+        "usr/local/share/codecatch/installed.json": tree(root)["usr/local/share/codecatch/installed.json"],
+    }
+    assert not (linux.home / ".config/chromium/NativeMessagingHosts").exists()
+    remove(plan(linux, system=True), linux)
+    assert tree(root) == {}
+
+
+# ---------------------------------------------------------------- Flatpak
+
+def test_flatpak_gets_a_launcher_inside_the_sandbox_and_the_override_to_run(linux):
+    app = linux.home / ".var/app/org.chromium.Chromium"
+    (app / "config/chromium").mkdir(parents=True)
+    (t,) = plan(linux)
+    assert t.browser.name == "chromium-flatpak"
+    report = apply([t], linux)
+    launcher = app / "data/codecatch/codecatch-host"
+    host = host_of(linux)
+    assert launcher.read_bytes() == (
+        "#!/bin/sh\n"
+        "# Written by `codecatch install`: runs the codecatch host outside the Flatpak sandbox.\n"
+        f'exec flatpak-spawn --host {host} "$@"\n').encode()
+    assert stat.S_IMODE(launcher.stat().st_mode) == 0o755
+    assert (app / "config/chromium/NativeMessagingHosts" / MANIFEST).read_bytes() == chromium_bytes(launcher)
+    assert ("Let Chromium (Flatpak) start programs outside its sandbox (once): flatpak override --user "
+            "--talk-name=org.freedesktop.Flatpak org.chromium.Chromium") in report.todo
+    assert installer.launcher_target(launcher.read_bytes()) == str(host)
+
+    remove(plan(linux), linux)
+    assert not (app / "data/codecatch").exists()
+    assert (app / "config/chromium/NativeMessagingHosts").is_dir()   # the browser's folder stays
+
+
+def test_firefox_flatpak_and_snaps(linux):
+    (linux.home / ".var/app/org.mozilla.firefox/.mozilla/firefox").mkdir(parents=True)
+    (linux.home / "snap/chromium/common/chromium").mkdir(parents=True)
+    targets = {t.browser.name: t for t in plan(linux)}
+    assert set(targets) == {"firefox-flatpak", "chromium-snap"}
+    assert targets["firefox-flatpak"].manifest.path == \
+        linux.home / ".var/app/org.mozilla.firefox/.mozilla/native-messaging-hosts" / MANIFEST
+    assert any("snap's confinement" in line for line in targets["chromium-snap"].todo)
+
+
+# ---------------------------------------------------------------- macOS
+
+def test_macos_user(tmp_path):
+    home = tmp_path / "Users/ann"
+    support = home / "Library/Application Support"
+    (support / "Google/Chrome").mkdir(parents=True)
+    (support / "Microsoft Edge").mkdir(parents=True)
+    (support / "Firefox").mkdir(parents=True)
+    layout = B.Layout(B.MACOS, home, {}, root=tmp_path / "root", executable=fake_python(tmp_path))
+    before = tree(home)
+    apply(plan(layout), layout)
+    host = host_of(layout)
+    added = {k: v for k, v in tree(home).items() if k not in before}
+    assert added.pop("Library/Application Support/codecatch/installed.json")
+    assert added == {
+        "Library/Application Support/Google/Chrome/NativeMessagingHosts/" + MANIFEST: chromium_bytes(host),
+        "Library/Application Support/Microsoft Edge/NativeMessagingHosts/" + MANIFEST: chromium_bytes(host),
+        "Library/Application Support/Mozilla/NativeMessagingHosts/" + MANIFEST: firefox_bytes(host),
+    }
+    remove(plan(layout), layout)
+    assert tree(home) == before
+
+
+def test_macos_system(tmp_path):
+    home = tmp_path / "home"
+    (home / "Library/Application Support/Google/Chrome").mkdir(parents=True)
+    layout = B.Layout(B.MACOS, home, {}, root=tmp_path / "root", executable=fake_python(tmp_path))
+    (t,) = plan(layout, system=True)
+    assert t.manifest.path == tmp_path / "root/Library/Google/Chrome/NativeMessagingHosts" / MANIFEST
+
+
+# ---------------------------------------------------------------- Windows
+
+@pytest.fixture
+def windows(tmp_path):
+    home = tmp_path / "Users/ann"
+    env = {"LOCALAPPDATA": str(home / "AppData/Local"), "APPDATA": str(home / "AppData/Roaming"),
+           "PROGRAMDATA": str(tmp_path / "ProgramData")}
+    return B.Layout(B.WINDOWS, home, env, MemoryRegistry(), executable=fake_python(tmp_path, windows=True))
+
+
+def test_windows_user_writes_json_and_hkcu_keys(windows, tmp_path):
+    local = windows.home / "AppData/Local"
+    (local / "Microsoft/Edge/User Data").mkdir(parents=True)
+    (local / "Google/Chrome/User Data").mkdir(parents=True)
+    (windows.home / "AppData/Roaming/Mozilla/Firefox").mkdir(parents=True)
+    (windows.home / "AppData/Roaming/Opera Software/Opera Stable").mkdir(parents=True)
+    before = tree(tmp_path)
+    targets = plan(windows)
+    # Opera reads Chrome's key: one registration serves both.
+    assert [t.browser.name for t in targets] == ["chrome", "edge", "firefox"]
+    report = apply(targets, windows)
+    assert report.ok
+
+    host = tmp_path / "py/Scripts/codecatch-host.exe"
+    data = local / "codecatch/NativeMessagingHosts"
+    added = {k: v for k, v in tree(tmp_path).items() if k not in before}
+    added.pop("Users/ann/AppData/Local/codecatch/installed.json")
+    assert added == {
+        f"Users/ann/AppData/Local/codecatch/NativeMessagingHosts/chrome/{MANIFEST}": chromium_bytes(host),
+        f"Users/ann/AppData/Local/codecatch/NativeMessagingHosts/edge/{MANIFEST}": chromium_bytes(host),
+        f"Users/ann/AppData/Local/codecatch/NativeMessagingHosts/firefox/{MANIFEST}": firefox_bytes(host),
+    }
+    assert not any(v.startswith(b"\xef\xbb\xbf") for v in added.values())
+    assert windows.registry.items() == {
+        r"HKCU\Software\Google\Chrome\NativeMessagingHosts\com.codecatch.host": str(data / "chrome" / MANIFEST),
+        r"HKCU\Software\Microsoft\Edge\NativeMessagingHosts\com.codecatch.host": str(data / "edge" / MANIFEST),
+        r"HKCU\Software\Mozilla\NativeMessagingHosts\com.codecatch.host": str(data / "firefox" / MANIFEST),
+    }
+
+    remove(plan(windows), windows)
+    assert windows.registry.items() == {}
+    assert tree(tmp_path) == before
+
+
+def test_windows_keeps_another_programs_key_and_system_uses_hklm(windows, tmp_path):
+    (windows.home / "AppData/Local/Microsoft/Edge/User Data").mkdir(parents=True)
+    key = r"HKCU\Software\Microsoft\Edge\NativeMessagingHosts\com.codecatch.host"
+    windows.registry.set(key, r"C:\elsewhere\host.json")
+    windows.registry.set(r"HKCU\Software\Microsoft\Edge\NativeMessagingHosts\org.other", r"C:\o.json")
+    report = remove(plan(windows), windows)
+    assert report.changes[0].action == "refused"
+    assert windows.registry.get(key) == r"C:\elsewhere\host.json"
+
+    (t,) = plan(windows, ["edge"], system=True)
+    apply([t], windows)
+    assert t.registry.key == r"HKLM\Software\Microsoft\Edge\NativeMessagingHosts\com.codecatch.host"
+    assert windows.registry.get(t.registry.key) == str(tmp_path / "ProgramData/codecatch/NativeMessagingHosts/edge" / MANIFEST)
+    assert json.loads(t.manifest.data)["path"].endswith(".exe")
+
+
+# ---------------------------------------------------------------- the commands
+
+def test_cli_install_user_data_dir_prints_what_it_wrote_and_what_is_left(tmp_path):
+    profile = tmp_path / "profile"
+    env = {"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
+    r = CliRunner().invoke(main, ["install", "--browser", "chromium", "--user-data-dir", str(profile)], env=env)
+    assert r.exit_code == 0, r.output
+    path = profile / "NativeMessagingHosts" / MANIFEST
+    assert f"wrote file {path}" in r.output
+    assert "Still to do:" in r.output and "Load unpacked" in r.output
+    manifest = json.loads(path.read_text())
+    assert Path(manifest["path"]).is_absolute() and "shims" not in manifest["path"]
+    assert os.access(manifest["path"], os.X_OK)
+
+    r = CliRunner().invoke(main, ["install", "--browser", "chromium", "--user-data-dir", str(profile)], env=env)
+    assert "unchanged file" in r.output
+    r = CliRunner().invoke(main, ["uninstall", "--user-data-dir", str(profile)], env=env)
+    assert r.exit_code == 0 and f"removed file {path}" in r.output
+    assert not path.exists()
+
+
+def test_cli_errors(tmp_path):
+    env = {"HOME": str(tmp_path)}
+    r = CliRunner().invoke(main, ["install", "--browser", "netscape"], env=env)
+    assert r.exit_code == 2 and "unknown browser 'netscape'" in r.output
+    r = CliRunner().invoke(main, ["install", "--browser", "firefox", "--user-data-dir", str(tmp_path)], env=env)
+    assert r.exit_code == 2 and "Chromium-family" in r.output
