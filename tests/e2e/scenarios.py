@@ -1,0 +1,232 @@
+"""The end-to-end scenarios, defined once and run by every browser driver.
+
+A scenario is data (which panel pages, how each opens the sign-in, how the sign-in
+ends, what must happen); `run(driver, site, scenario)` plays it through a driver and
+checks the outcome on three independent witnesses:
+
+- the panel page: the field's value and the `input`/`change` events it recorded;
+- the mock sign-in: what it issued (the oracle for the expected value);
+- the extension: its status message ({type: "status"}, answered by the background).
+
+A driver is anything with the methods of `Driver` below; the Chromium one lives in
+chromium_driver.py, a Firefox one (issue 5) implements the same few methods.
+"""
+
+import dataclasses
+import json
+import time
+from typing import Protocol
+
+from codecatch.mocksite.panel import AUTH_FIELD_ID
+
+FILL_TIMEOUT_S = 10.0
+# How long "nothing happens" is watched for. A fill takes well under 0.5 s here
+# (FIELD-NOTES.md section 3), so 2 s of silence is a clear negative.
+QUIET_S = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Start:
+    """One sign-in, started from one panel tab."""
+    panel_host: str = "panel.test"
+    open: str = "blank"  # blank (target=_blank) | window_open | popup
+    outcome: str = "302"  # 302 | cmsi | error | nativeclient (mock_outcome)
+    signin_host: str = "login.microsoftonline.com"  # or evil.test: a clone on a non-Microsoft host
+    evil: bool = False  # the link goes to evil.test's launcher page instead of a sign-in
+    response_mode: str = "query"
+    client: str = "teams"
+
+    def knobs(self):
+        if self.evil:
+            return {"evil": "1", "open": self.open}
+        knobs = {"outcome": self.outcome, "open": self.open, "client": self.client}
+        if self.signin_host != "login.microsoftonline.com":
+            knobs["signin_host"] = self.signin_host
+        if self.response_mode != "query":
+            knobs["response_mode"] = self.response_mode
+        return knobs
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    starts: tuple
+    expect: str  # "filled" | "error" | "ignored"
+    # CMSI: the order in which the sign-in tabs' Continue buttons are pressed.
+    continue_order: tuple = ()
+    doc: str = ""
+
+
+SCENARIOS = [
+    Scenario("redirect_302", (Start(outcome="302"),), "filled",
+             doc="authorize answers 302 to the custom scheme"),
+    Scenario("confirm_my_signin", (Start(outcome="cmsi"),), "filled", continue_order=(0,),
+             doc="Continue posts to /appverify, whose script navigates with JS escapes"),
+    Scenario("error_response", (Start(outcome="error"),), "error",
+             doc="AADSTS65004 (user declined consent): nothing filled, error surfaced"),
+    Scenario("evil_page_ignored", (Start(evil=True),), "ignored",
+             doc="a non-Microsoft page launches a custom-scheme URI carrying a code"),
+    Scenario("evil_signin_clone_ignored", (Start(outcome="302", signin_host="evil.test"),), "ignored",
+             doc="a sign-in look-alike on a non-Microsoft host 302s to the custom scheme"),
+    Scenario("two_panels", (Start(panel_host="panel.test", outcome="cmsi"),
+                            Start(panel_host="panel2.test", outcome="cmsi", open="window_open")),
+             "filled", continue_order=(1, 0),
+             doc="two panel tabs, two sign-ins finished in reverse order: each code to its opener"),
+    Scenario("popup_window", (Start(outcome="302", open="popup"),), "filled",
+             doc="the panel opens the sign-in in a popup window"),
+]
+
+BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+class Driver(Protocol):
+    name: str
+
+    def open_panel(self, url: str): ...  # -> a tab handle, page loaded
+    def link_state(self, panel) -> str: ...  # data-state of the sign-in link
+    def click_signin(self, panel): ...  # -> the sign-in tab handle (None if the browser closed it)
+    def click_continue(self, signin) -> None: ...  # CMSI Continue in the sign-in tab
+    def field_value(self, panel) -> str: ...
+    def page_events(self, panel) -> list: ...  # window.__mockEvents
+    def extension_status(self) -> dict: ...  # reply to {type: "status"}
+
+
+@dataclasses.dataclass
+class Started:
+    start: Start
+    panel: object
+    state: str
+    signin: object = None
+
+
+def run(driver, site, scenario):
+    """Play `scenario`; raise AssertionError with the evidence when it goes wrong.
+    Returns the list of Started (with the issued records checked)."""
+    started = []
+    for start in scenario.starts:
+        url = site.panel_url(start.panel_host, with_port=getattr(driver, "needs_port", False),
+                             **start.knobs())
+        panel = driver.open_panel(url)
+        started.append(Started(start, panel, driver.link_state(panel)))
+    for s in started:
+        s.signin = driver.click_signin(s.panel)
+    for index in scenario.continue_order:
+        driver.click_continue(started[index].signin)
+    expect = {"filled": _expect_filled, "error": _expect_error, "ignored": _expect_ignored}
+    expect[scenario.expect](driver, site, started)
+    return started
+
+
+def issued_for(site, state, timeout=FILL_TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = site.issued_for_state(state)
+        if found:
+            return found[-1]
+        time.sleep(0.02)
+    raise AssertionError(f"the mock issued nothing for state {state}: the sign-in never ran "
+                         f"(requests seen: {[(e.host, e.path, e.status) for e in site.log][-10:]})")
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def latest_capture(status):
+    """The most recent capture the extension reports, whatever the exact key."""
+    if not isinstance(status, dict):
+        return None
+    for key in ("latest", "last_capture", "lastCapture", "capture"):
+        if status.get(key):
+            return status[key]
+    captures = status.get("captures") or status.get("recent")
+    if isinstance(captures, list) and captures:
+        return captures[-1] if not isinstance(captures[0], dict) or "captured_at" not in captures[0] \
+            else max(captures, key=lambda c: c.get("captured_at") or 0)
+    return None
+
+
+def _field_events(driver, panel):
+    return [e for e in driver.page_events(panel) if e.get("target") == AUTH_FIELD_ID]
+
+
+def _evidence(driver, site, started):
+    lines = [f"browser: {driver.name}"]
+    for s in started:
+        lines.append(f"panel {s.start.panel_host}: field={_short(driver.field_value(s.panel))!r} "
+                     f"events={[e['type'] for e in _field_events(driver, s.panel)]}")
+    lines.append("issued: " + "; ".join(f"{i.style}@{i.host} state={i.state[:6] if i.state else None} "
+                                        f"{i.code_redacted or i.error}" for i in site.issued))
+    try:
+        lines.append("extension status: " + json.dumps(driver.extension_status())[:1500])
+    except Exception as exc:  # the status is evidence only; its absence is reported
+        lines.append(f"extension status unavailable: {exc!r}")
+    return "\n".join(lines)
+
+
+def _short(value):
+    return value if not value or len(value) < 60 else value[:50] + f"…({len(value)})"
+
+
+def _expect_filled(driver, site, started):
+    for s in started:
+        issued = issued_for(site, s.state)
+        assert issued.kind == "code", f"expected a code for {s.start}, the mock issued {issued}"
+        expected = issued.https_url
+        ok = wait_for(lambda: driver.field_value(s.panel) == expected, FILL_TIMEOUT_S)
+        assert ok, (f"{s.start.panel_host}: the field never received the https URL of the code "
+                    f"issued for its sign-in ({issued.code_redacted}).\n"
+                    + _evidence(driver, site, started))
+        types = [e["type"] for e in _field_events(driver, s.panel)]
+        assert "input" in types and "change" in types and types.index("input") < types.index("change"), (
+            f"the fill did not look like typing (input then change): {types}")
+    # Each panel received its own code, not another panel's.
+    values = [driver.field_value(s.panel) for s in started]
+    assert len(set(values)) == len(values), "two panels received the same value"
+    capture = wait_for(lambda: latest_capture(driver.extension_status()), 3.0)
+    assert capture, "the extension reports no capture: " + _evidence(driver, site, started)
+
+
+def _expect_error(driver, site, started):
+    for s in started:
+        issued = issued_for(site, s.state)
+        assert issued.kind == "error"
+    capture = wait_for(lambda: _error_capture(driver.extension_status()), FILL_TIMEOUT_S)
+    assert capture, ("the extension never surfaced the error response:\n"
+                     + _evidence(driver, site, started))
+    text = json.dumps(capture)
+    assert "65004" in text, f"the surfaced error does not name AADSTS65004: {text[:500]}"
+    time.sleep(0.3)
+    for s in started:
+        assert driver.field_value(s.panel) == "", "an error response filled the field"
+        assert not _field_events(driver, s.panel), "an error response touched the field"
+
+
+def _error_capture(status):
+    capture = latest_capture(status)
+    if not capture:
+        return None
+    text = json.dumps(capture)
+    return capture if ("error" in text and "AADSTS" in text) else None
+
+
+def _expect_ignored(driver, site, started):
+    for s in started:
+        issued = issued_for(site, s.state)
+        assert issued.host not in ("login.microsoftonline.com",), issued
+    time.sleep(QUIET_S)
+    for s in started:
+        assert driver.field_value(s.panel) == "", (
+            "a custom-scheme URI from a non-Microsoft page was filled:\n"
+            + _evidence(driver, site, started))
+        assert not _field_events(driver, s.panel), "the field saw events"
+    status = driver.extension_status()
+    capture = latest_capture(status)
+    for issued in site.issued:
+        assert issued.code[:12] not in json.dumps(status), "the evil code reached the extension's state"
+    assert not capture, f"the extension reports a capture from a non-Microsoft page: {capture}"
