@@ -1,0 +1,269 @@
+// The background (MV3 service worker in Chromium, event page in Firefox): it only
+// wires the modules together. Capture -> host (`capture`, PROTOCOL.md) -> fill ->
+// report, plus a small runtime-message API for the popup and for tests.
+
+import { listenForCaptures, listenForOpeners } from './capture_channels.js';
+import { fillTab, focusTab } from './fill.js';
+import { HOST_NAME } from './lib/identity.js';
+import { NativeConnection, NativeError, State } from './lib/native_connection.js';
+import { RecentKeys } from './lib/dedupe.js';
+import { dedupeKey, isNativeclientUrl, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
+import { isSigninUrl } from './lib/signin_hosts.js';
+import { captureMetadata } from './lib/summary.js';
+import { announce, showBadge } from './notify.js';
+import { SessionState } from './session_state.js';
+
+const api = globalThis.browser ?? globalThis.chrome;
+const CAPTURE_TIMEOUT_MS = 5000;
+const CODE_LIFETIME_MS = 10 * 60 * 1000;
+
+const session = new SessionState(api);
+const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
+const stats = { accepted: 0, ignored: 0, duplicates: 0 };
+const ignored = []; // metadata of refused captures, newest first (no URIs: they may hold codes)
+let config = { notifications: true, close_signin_tab: false, auto_fill: true };
+
+const connection = new NativeConnection({
+  connect: () => api.runtime.connectNative(HOST_NAME),
+  lastErrorMessage: () => globalThis.chrome?.runtime?.lastError?.message,
+});
+
+const log = (...args) => console.info('codecatch:', ...args);
+
+// ---- captures -------------------------------------------------------------------
+
+async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
+  if (!isNativeRedirect(uri)) return;
+  // The rule that holds everywhere: only from a frame on a Microsoft sign-in host
+  // (DESIGN.md), as the browser reported that frame.
+  if (!isSigninUrl(pageUrl) && !isNativeclientUrl(uri)) {
+    stats.ignored += 1;
+    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: schemeOf(uri), at: Date.now(), reason: 'not_signin_host' });
+    ignored.length = Math.min(ignored.length, 10);
+    log(`ignored a ${schemeOf(uri)} redirect from ${hostOf(pageUrl) || 'an unknown frame'} (${channel})`);
+    return;
+  }
+  if (!recent.add(dedupeKey(uri))) {
+    stats.duplicates += 1;
+    return;
+  }
+  stats.accepted += 1;
+  const knownOpener = session.openers.get(tabId); // before any await: the tab may be closing
+  log(`caught ${redactUri(uri)} via ${channel} in tab ${tabId}`);
+  const record = {
+    local_id: crypto.randomUUID(), channel, uri, page_host: hostOf(pageUrl), tab_id: tabId, frame_id: frameId, received_at: Date.now(),
+  };
+  await session.ready;
+  await sendToHost(record, await sourceFor(record, pageUrl, knownOpener));
+}
+
+async function sourceFor(record, pageUrl, knownOpener) {
+  const tabId = record.tab_id >= 0 ? record.tab_id : null;
+  let opener = knownOpener ?? (tabId !== null ? session.openers.get(tabId) : undefined);
+  if (opener === undefined && tabId !== null) opener = (await getTab(tabId))?.openerTabId;
+  const openerUrl = opener !== undefined ? (await getTab(opener))?.url ?? null : null;
+  let armed = session.armed;
+  const armedUrl = armed ? (await getTab(armed.tab_id))?.url ?? null : null;
+  if (armed && armedUrl === null) armed = null; // the armed tab was closed
+  return {
+    channel: record.channel, page_url: pageUrl, tab_id: tabId, frame_id: record.frame_id ?? null,
+    opener_tab_id: opener ?? null, opener_url: openerUrl, armed_tab_id: armed?.tab_id ?? null, armed_url: armedUrl,
+  };
+}
+
+/** Sends a capture to the host and acts on its answer. Also used to retry later. */
+async function sendToHost(record, source) {
+  record.source = source;
+  let result;
+  try {
+    result = await connection.request('capture', { uri: record.uri, source }, { timeoutMs: CAPTURE_TIMEOUT_MS });
+  } catch (err) {
+    if (err instanceof NativeError && typeof err.code === 'number') {
+      // The host refused it (not a sign-in host, no code or error, ...): nothing to keep.
+      log(`the host refused the capture: ${err.errorName} (${err.code})`);
+      stats.ignored += 1;
+      ignored.unshift({ channel: record.channel, page_host: record.page_host, scheme: schemeOf(record.uri), at: Date.now(), reason: err.errorName });
+      return;
+    }
+    // No host: keep the redirect (memory and storage.session only) and retry on connect.
+    record.outcome = 'host_unavailable';
+    record.outcome_detail = connection.problem?.message ?? err.message;
+    await session.addCapture(record);
+    announce(api, captureMetadata(record), config);
+    return;
+  }
+  const previous = session.findCapture(record.local_id);
+  Object.assign(record, {
+    capture_id: result.capture_id, response: result.response, https_url: result.https_url,
+    captured_at: result.captured_at, expires_at: result.expires_at, duplicate: result.duplicate,
+    fill: result.fill, fill_reason: result.fill_reason, outcome: null, outcome_detail: null,
+  });
+  if (result.duplicate && !previous) {
+    log('the host had this redirect already; not filling again');
+    return;
+  }
+  if (result.response?.kind === 'error') {
+    record.outcome = 'error_response';
+    await session.addCapture(record);
+    announce(api, captureMetadata(record), config);
+    return;
+  }
+  if (!result.fill || result.duplicate) {
+    record.outcome = 'waiting';
+    record.outcome_detail_code = result.fill_reason;
+    await session.addCapture(record);
+    announce(api, { ...captureMetadata(record), outcome_detail_code: result.fill_reason }, config);
+    return;
+  }
+  await session.addCapture(record);
+  await fillAndReport(record, { tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value, checkPermission: true });
+}
+
+async function fillAndReport(record, target) {
+  const done = await fillTab(api, target);
+  log(`fill into tab ${target.tabId}: ${done.outcome} (${done.detail})`);
+  if (done.outcome === 'filled') {
+    await focusTab(api, target.tabId, done.windowId);
+    if (record.fill?.close_signin_tab && record.tab_id !== null && record.tab_id !== target.tabId) {
+      await api.tabs.remove(record.tab_id).catch(() => {});
+    }
+  }
+  await session.updateCapture(record, {
+    outcome: done.outcome === 'filled' ? 'filled' : 'waiting',
+    outcome_detail: done.detail,
+    outcome_detail_code: done.outcome,
+    field: done.field ?? null,
+  });
+  announce(api, { ...captureMetadata(record), outcome_detail_code: done.outcome }, config);
+  if (record.capture_id) {
+    connection.request('report', { capture_id: record.capture_id, outcome: done.outcome, detail: done.detail })
+      .catch((err) => log(`report failed: ${err.message}`));
+  }
+  return done;
+}
+
+// ---- the native host --------------------------------------------------------------
+
+connection.onChange((s) => {
+  log(`native host ${s.state}${s.problem ? `: ${s.problem.message} (${s.problem.detail ?? ''})` : ''}`);
+  if (s.state === State.CONNECTED) {
+    connection.request('config.get').then((c) => { config = { ...config, ...c }; }).catch(() => {});
+    retryWaitingCaptures();
+    if (!session.captures[0] || session.captures[0].outcome === 'host_unavailable') showBadge(api, null);
+  } else if (s.state === State.BACKOFF && ['host_missing', 'host_forbidden', 'incompatible'].includes(s.problem?.code)) {
+    showBadge(api, { text: '!', color: '#cf222e' });
+  }
+});
+
+async function retryWaitingCaptures() {
+  await session.ready;
+  const now = Date.now();
+  for (const record of session.captures) {
+    if (record.outcome === 'host_unavailable' && now - record.received_at < CODE_LIFETIME_MS && !record.retrying) {
+      record.retrying = true;
+      await sendToHost(record, record.source).finally(() => { record.retrying = false; });
+    }
+  }
+}
+
+// ---- the runtime-message API (popup, options, tests) -----------------------------
+
+function status() {
+  return {
+    connection: connection.status(),
+    latest: captureMetadata(session.captures[0]),
+    captures: session.captures.map(captureMetadata),
+    armed: session.armed,
+    stats: { ...stats },
+    ignored: ignored.slice(),
+  };
+}
+
+const handlers = {
+  status: async () => status(),
+  retry: async () => {
+    connection.retryNow();
+    return status();
+  },
+  // The URL (or code) for the clipboard: the popup writes it, in its user gesture.
+  copy: async ({ capture_id: id, what = 'url' }) => {
+    const record = session.findCapture(id);
+    if (!record) return { ok: false, message: 'No capture to copy.' };
+    const text = what === 'code' ? record.response?.code : (record.https_url ?? record.uri);
+    if (record.capture_id) connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: what }).catch(() => {});
+    return { ok: Boolean(text), text: text ?? null };
+  },
+  // The popup's Fill: into the tab the user is looking at (activeTab stands in for the
+  // host permission there), or the capture's own target.
+  fill: async ({ capture_id: id, tab_id: tabId }) => {
+    const record = session.findCapture(id);
+    if (!record) return { ok: false, message: 'No capture to fill.' };
+    if (record.response?.kind === 'error') return { ok: false, message: 'An error response has no code to fill.' };
+    const value = record.fill?.value ?? record.https_url;
+    if (!value) return { ok: false, message: 'The host has not processed this redirect yet.' };
+    const target = tabId ?? record.fill?.tab_id;
+    if (target === undefined) return { ok: false, message: 'No tab to fill.' };
+    const done = await fillAndReport(record, {
+      tabId: target, origin: null, selector: target === record.fill?.tab_id ? record.fill?.selector : null, value, checkPermission: false,
+    });
+    return { ok: done.outcome === 'filled', outcome: done.outcome, message: done.detail };
+  },
+  arm: async ({ tab_id: tabId }) => {
+    const tab = await getTab(tabId);
+    if (!tab) return { ok: false, message: 'No such tab.' };
+    await session.setArmed({ tab_id: tabId, url: tab.url ?? null });
+    return { ok: true, armed: session.armed };
+  },
+  disarm: async () => {
+    await session.setArmed(null);
+    return { ok: true };
+  },
+  clear: async () => {
+    await session.clearCaptures();
+    showBadge(api, null);
+    return { ok: true };
+  },
+  parse: async ({ text }) => connection.request('parse', { text: String(text ?? '') })
+    .then((result) => ({ ok: true, result }), (err) => ({ ok: false, code: err.code, message: err.message })),
+};
+
+api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  // Only the extension's own pages (popup, options) may ask: content scripts run in
+  // web pages, and these replies can carry a code.
+  const ownPage = sender.id === api.runtime.id && String(sender.url ?? '').startsWith(api.runtime.getURL(''));
+  const handler = ownPage && Object.hasOwn(handlers, message?.type) ? handlers[message.type] : null;
+  if (!handler) return undefined;
+  session.ready.then(() => handler(message)).then(sendResponse, (err) => sendResponse({ ok: false, message: String(err?.message ?? err) }));
+  return true; // sendResponse is called asynchronously
+});
+
+// ---- start-up ---------------------------------------------------------------------
+
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+async function getTab(tabId) {
+  if (typeof tabId !== 'number' || tabId < 0) return null;
+  try {
+    return await api.tabs.get(tabId);
+  } catch {
+    return null;
+  }
+}
+
+listenForCaptures(api, (c) => {
+  handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
+});
+listenForOpeners(api, (tabId, openerId) => session.rememberOpener(tabId, openerId), (tabId) => session.forgetTab(tabId));
+
+// For tests that evaluate in the worker (Playwright's service worker handle).
+globalThis.codecatch = { status, connection };
+
+// Connect now, so the first capture does not wait for the host's start-up; the open
+// port also keeps the MV3 worker alive (FIELD-NOTES.md section 4).
+connection.start();

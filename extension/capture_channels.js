@@ -1,0 +1,78 @@
+// Every channel through which the browser shows us a native redirect
+// (FIELD-NOTES.md section 3), reduced to one call: onCapture({channel, uri, pageUrl,
+// tabId, frameId}). `pageUrl` is always what the browser says the producing frame
+// was on; background.js decides whether that is a sign-in host.
+//
+//   Chromium: content script `navigate` (content/navigate.js), webRequest
+//             onBeforeRedirect / onHeadersReceived (302s), webNavigation.onErrorOccurred.
+//   Firefox:  webRequest onBeforeRedirect (302s), webNavigation.onBeforeNavigate and
+//             onErrorOccurred (script navigations).
+// Listeners are added synchronously at start-up so that an event can wake the MV3
+// worker (https://developer.chrome.com/docs/extensions/develop/concepts/service-workers/events).
+
+import { isNativeRedirect } from './lib/redirect.js';
+import { SIGNIN_MATCH_PATTERNS } from './lib/signin_hosts.js';
+
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+export function listenForCaptures(api, onCapture) {
+  const filter = { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame', 'sub_frame'] };
+
+  // 1. The content script's message. sender.url is the frame's URL from the browser.
+  api.runtime.onMessage.addListener((message, sender) => {
+    if (message?.type !== 'capture' || !sender.tab || sender.id !== api.runtime.id) return undefined;
+    if (typeof message.uri !== 'string') return undefined;
+    onCapture({
+      channel: 'navigate', uri: message.uri, pageUrl: sender.url ?? '', tabId: sender.tab.id, frameId: sender.frameId ?? 0,
+    });
+    return undefined; // no reply: the page learns nothing back
+  });
+
+  // 2. A 302 from the sign-in host. details.url is the request that answered it, on a
+  //    sign-in host by the filter.
+  api.webRequest.onBeforeRedirect.addListener((d) => {
+    if (isNativeRedirect(d.redirectUrl)) {
+      onCapture({ channel: 'webrequest', uri: d.redirectUrl, pageUrl: d.url, tabId: d.tabId, frameId: d.frameId });
+    }
+  }, filter);
+  // The raw Location header, seen before Chromium abandons the redirect.
+  api.webRequest.onHeadersReceived.addListener((d) => {
+    if (!REDIRECT_STATUS.has(d.statusCode)) return;
+    const location = d.responseHeaders?.find((h) => h.name.toLowerCase() === 'location')?.value;
+    if (location && isNativeRedirect(location)) {
+      onCapture({ channel: 'webrequest', uri: location, pageUrl: d.url, tabId: d.tabId, frameId: d.frameId });
+    }
+  }, filter, ['responseHeaders']);
+
+  // 3. webNavigation carries the target URL; the producing frame is whatever that
+  //    frame still shows, which only the browser can tell (getFrame).
+  const fromNavigation = (channel) => async (d) => {
+    if (!isNativeRedirect(d.url)) return;
+    let pageUrl = '';
+    try {
+      pageUrl = (await api.webNavigation.getFrame({ tabId: d.tabId, frameId: d.frameId }))?.url ?? '';
+    } catch {
+      pageUrl = ''; // tab gone: the capture is refused unless the URI is a nativeclient URL
+    }
+    onCapture({ channel, uri: d.url, pageUrl, tabId: d.tabId, frameId: d.frameId });
+  };
+  // Chromium filters custom schemes out of onBeforeNavigate; Firefox reports them there.
+  api.webNavigation.onBeforeNavigate.addListener(fromNavigation('before_navigate'));
+  api.webNavigation.onErrorOccurred.addListener(fromNavigation('error_occurred'));
+}
+
+/**
+ * Who opened which tab: tab.openerTabId where the browser sets it, and
+ * onCreatedNavigationTarget's sourceTabId, which also covers Firefox's popup windows
+ * (FIELD-NOTES.md section 3b). Chromium may close a tab whose first navigation was a
+ * 302 to the custom scheme before we look, so this is recorded as tabs appear.
+ */
+export function listenForOpeners(api, remember, forget) {
+  api.tabs.onCreated.addListener((tab) => {
+    if (tab.openerTabId !== undefined && tab.id !== undefined) remember(tab.id, tab.openerTabId);
+  });
+  api.webNavigation.onCreatedNavigationTarget.addListener((d) => {
+    if (d.sourceTabId !== undefined && d.sourceTabId !== d.tabId) remember(d.tabId, d.sourceTabId);
+  });
+  api.tabs.onRemoved.addListener((tabId) => forget(tabId));
+}

@@ -1,0 +1,89 @@
+// What the badge, the notification and the popup say about a capture: plain
+// functions of plain data, so the wording is tested once (tests/node/summary.test.js).
+
+/** "9 min 58 s left", "expired 2 min ago". */
+export function timeLeft(expiresAt, now = Date.now()) {
+  if (typeof expiresAt !== 'number') return '';
+  const ms = expiresAt - now;
+  const abs = Math.abs(ms);
+  const min = Math.floor(abs / 60_000);
+  const sec = Math.floor((abs % 60_000) / 1000);
+  const span = min > 0 ? `${min} min ${sec} s` : `${sec} s`;
+  return ms > 0 ? `${span} left` : `expired ${span} ago`;
+}
+
+/** Capture metadata that may leave the background: never the code or the URLs that carry it. */
+export function captureMetadata(record) {
+  if (!record) return null;
+  const r = record.response ?? {};
+  return {
+    capture_id: record.capture_id ?? null,
+    channel: record.channel,
+    page_host: record.page_host ?? null,
+    tab_id: record.tab_id ?? null,
+    kind: r.kind ?? null,
+    app: r.app ?? null,
+    client_id: r.client_id ?? null,
+    scheme: r.scheme ?? null,
+    code_redacted: r.code_redacted ?? null,
+    error: r.error ?? null,
+    aadsts: r.aadsts ?? null,
+    hint: r.hint ?? null,
+    captured_at: record.captured_at ?? null,
+    expires_at: record.expires_at ?? null,
+    duplicate: record.duplicate ?? false,
+    fill_reason: record.fill_reason ?? null,
+    fill_target: record.fill ? { tab_id: record.fill.tab_id, target: record.fill.target, origin: record.fill.origin } : null,
+    outcome: record.outcome ?? null, // filled | no_field | no_permission | tab_gone | copied | error_response | waiting | host_unavailable
+    outcome_detail: record.outcome_detail ?? null,
+    field: record.field ?? null,
+  };
+}
+
+const BADGE = {
+  filled: { text: 'OK', color: '#1a7f37' },
+  error_response: { text: 'ERR', color: '#cf222e' },
+  host_unavailable: { text: '!', color: '#cf222e' },
+  waiting: { text: 'CODE', color: '#9a6700' },
+};
+
+/** {badge: {text, color}, title, message} for one capture and what became of it. */
+export function describeOutcome(meta, now = Date.now()) {
+  const left = timeLeft(meta.expires_at, now);
+  const who = meta.app ? ` (${meta.app})` : '';
+  switch (meta.outcome) {
+    case 'filled':
+      return {
+        badge: BADGE.filled,
+        title: 'Code filled into the panel',
+        message: `The authorization code${who} is in the panel's field: submit the form. ${left}.`,
+      };
+    case 'error_response':
+      return {
+        badge: BADGE.error_response,
+        title: `Sign-in returned an error${meta.aadsts ? `: ${meta.aadsts}` : ''}`,
+        message: [meta.hint, meta.error && !meta.hint ? meta.error : null].filter(Boolean).join(' ') || 'Microsoft sent an error instead of a code. Nothing was filled.',
+      };
+    case 'host_unavailable':
+      return {
+        badge: BADGE.host_unavailable,
+        title: 'Redirect caught, but the codecatch host is unavailable',
+        message: `${meta.outcome_detail ?? 'The native host did not answer.'} The redirect is kept in the toolbar popup.`,
+      };
+    default: {
+      const why = {
+        no_field: 'no field for it was found on the panel page',
+        no_permission: "codecatch may not fill that site yet: grant it from the toolbar popup",
+        tab_gone: 'the panel tab is gone',
+        no_target: 'no panel tab is tied to this sign-in',
+        disabled: 'automatic filling is off',
+        claimed: 'another browser window took it',
+      }[meta.outcome_detail_code ?? meta.outcome] ?? (meta.outcome_detail || 'it was not filled automatically');
+      return {
+        badge: BADGE.waiting,
+        title: `Code caught${who}: waiting in the toolbar popup`,
+        message: `Not filled: ${why}. Use Copy URL or Fill in the popup. ${left}.`,
+      };
+    }
+  }
+}

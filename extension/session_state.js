@@ -1,0 +1,80 @@
+// The extension's memory across service-worker restarts. storage.session only: it
+// lives in memory and is cleared when the browser closes, so a code never outlives
+// the browser session (never storage.local). Chromium keeps it from content scripts
+// by default (TRUSTED_CONTEXTS);
+// https://developer.chrome.com/docs/extensions/reference/api/storage#property-session
+
+const MAX_CAPTURES = 20;
+
+export class SessionState {
+  constructor(api) {
+    this.storage = api.storage.session;
+    this.captures = []; // newest first; full records (they hold the code)
+    this.openers = new Map(); // tab id -> opener tab id
+    this.armed = null; // {tab_id, url}
+    this.ready = this.#load();
+  }
+
+  async #load() {
+    try {
+      const saved = await this.storage.get(['captures', 'openers', 'armed']);
+      // Events that arrived while loading come first.
+      this.captures = [...this.captures, ...(saved.captures ?? [])].slice(0, MAX_CAPTURES);
+      for (const [k, v] of Object.entries(saved.openers ?? {})) if (!this.openers.has(Number(k))) this.openers.set(Number(k), v);
+      this.armed ??= saved.armed ?? null;
+    } catch {
+      // No storage.session (an old browser): memory only.
+    }
+  }
+
+  #save(keys) {
+    const all = {
+      captures: this.captures,
+      openers: Object.fromEntries(this.openers),
+      armed: this.armed,
+    };
+    const data = Object.fromEntries(keys.map((k) => [k, all[k]]));
+    return this.storage.set(data).catch(() => {});
+  }
+
+  addCapture(record) {
+    this.captures = [record, ...this.captures.filter((c) => c.local_id !== record.local_id)].slice(0, MAX_CAPTURES);
+    return this.#save(['captures']);
+  }
+
+  updateCapture(record, changes) {
+    Object.assign(record, changes);
+    return this.#save(['captures']);
+  }
+
+  findCapture(captureId) {
+    return captureId ? this.captures.find((c) => c.capture_id === captureId || c.local_id === captureId) : this.captures[0];
+  }
+
+  clearCaptures() {
+    this.captures = [];
+    return this.#save(['captures']);
+  }
+
+  rememberOpener(tabId, openerTabId) {
+    this.openers.set(tabId, openerTabId);
+    return this.#save(['openers']);
+  }
+
+  forgetTab(tabId) {
+    // Not at once: Chromium closes a tab whose first navigation was a 302 to the custom
+    // scheme while that capture may still be on its way.
+    setTimeout(() => {
+      this.openers.delete(tabId);
+      this.#save(['openers']);
+    }, 60_000);
+    if (this.armed?.tab_id !== tabId) return Promise.resolve();
+    this.armed = null;
+    return this.#save(['armed']);
+  }
+
+  setArmed(armed) {
+    this.armed = armed;
+    return this.#save(['armed']);
+  }
+}
