@@ -5,20 +5,16 @@ library modules this file needs are imported here; msal and websockets never are
 and the event stream starts in a thread after the greeting has gone out.
 """
 
-import hashlib
-import logging
 import os
-import secrets
 import sys
 import threading
 import time
 
-from . import protocol, redirect
-from .clouds import is_signin_url
+from . import protocol
 from .errors import CodecatchError
-from .fill import decide_fill
+from .hostlog import HostLog
 
-log = logging.getLogger("codecatch.host")
+log = HostLog("codecatch-host")
 
 _SOURCE_FIELDS = {
     "channel": str,
@@ -32,7 +28,13 @@ _SOURCE_FIELDS = {
     "armed_url": str,
 }
 _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
-_DEDUP_WINDOW_S = redirect.CODE_LIFETIME_S
+_DEDUP_WINDOW_S = 600  # a code's lifetime (redirect.CODE_LIFETIME_S)
+
+
+def _warm_up():
+    """Import what captures need, off the critical path of the first reply."""
+    from . import clouds, fill, redirect  # noqa: F401
+    import hashlib, secrets  # noqa: E401,F401
 
 
 class Host:
@@ -83,9 +85,18 @@ class Host:
         return {"pong": True, "protocol": protocol.PROTOCOL_VERSION, "version": protocol.__version__}
 
     def parse(self, request):
+        from . import redirect
+
         return redirect.parse(protocol.field(request, "text", str))
 
     def capture(self, request):
+        import hashlib
+        import secrets
+
+        from . import redirect
+        from .clouds import is_signin_url
+        from .fill import decide_fill
+
         uri = protocol.field(request, "uri", str).strip()
         source = _checked_source(request)
         response = redirect.analyse(uri)
@@ -203,15 +214,6 @@ def _guard_stdout():
     return frames
 
 
-def _setup_logging():
-    level = os.environ.get("CODECATCH_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level, logging.WARNING),
-        format="codecatch-host[%(process)d] %(levelname)s %(message)s",
-    )
-
-
 def _start_event_stream(host):
     """Start the local websocket stream in a thread (issue 7), after the greeting."""
     if os.environ.get("CODECATCH_EVENTS", "1") == "0":
@@ -221,15 +223,23 @@ def _start_event_stream(host):
     except ImportError:
         return
     try:
-        events.start_in_thread(host)
+        events.start_in_thread(host)  # imports websockets in its own daemon thread
     except Exception:
         log.exception("the local event stream could not start; captures still work")
+
+
+def _stop_event_stream():
+    """Remove the stream's advertise file before the process ends (issue 7)."""
+    events = sys.modules.get(f"{__package__}.events")
+    if events is not None:
+        events.stop()
 
 
 def serve(stdin, frames, host=None):
     """Serve frames until the stream ends; return the exit status."""
     host = host or Host()
     frames.write(protocol.encode_frame(protocol.hello()))
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     _start_event_stream(host)
     while True:
         try:
@@ -245,7 +255,6 @@ def serve(stdin, frames, host=None):
 
 def main():
     frames = _guard_stdout()
-    _setup_logging()
     # Chrome passes the caller's origin, Firefox the manifest path and add-on id.
     log.debug("started for %s", " ".join(sys.argv[1:]) or "an unnamed caller")
     try:
@@ -254,6 +263,8 @@ def main():
         status = 0  # the browser closed the port while we were writing
     except KeyboardInterrupt:
         status = 130
+    finally:
+        _stop_event_stream()
     return status
 
 

@@ -137,7 +137,7 @@ def find_uri(text):
     if "\\" in text:
         text = unescape_js(text)
     bare = text.strip().strip("'\"`\u201c\u201d\u2018\u2019").strip()
-    if bare and not any(c.isspace() for c in bare):
+    if bare and not any(c.isspace() for c in bare) and _SCHEME.match(bare):
         return _unescape_html(bare)
     m = _IN_TEXT.search(text)
     if m:

@@ -1,0 +1,53 @@
+"""Drive a real `codecatch-host` process through its frames (shared by tests)."""
+
+import json
+import os
+import struct
+import subprocess
+import sys
+
+
+def host_command():
+    # The console script next to this interpreter (not a PATH shim).
+    candidate = os.path.join(os.path.dirname(sys.executable), "codecatch-host")
+    return [candidate] if os.path.exists(candidate) else [sys.executable, "-m", "codecatch.nativehost"]
+
+
+def frame(obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    return struct.pack("=I", len(body)) + body
+
+
+class HostProcess:
+    def __init__(self, env=None, args=()):
+        self.proc = subprocess.Popen(
+            host_command() + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env,
+        )
+
+    def send_raw(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, obj):
+        self.send_raw(frame(obj))
+
+    def recv(self):
+        header = self.proc.stdout.read(4)
+        assert len(header) == 4, f"host closed stdout; stderr: {self.proc.stderr.read().decode()}"
+        (n,) = struct.unpack("=I", header)
+        return json.loads(self.proc.stdout.read(n))
+
+    def request(self, obj):
+        self.send(obj)
+        return self.recv()
+
+    def close(self, timeout=10):
+        """Close stdin; return (exit status, remaining stdout bytes, stderr text)."""
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        out = self.proc.stdout.read()
+        status = self.proc.wait(timeout=timeout)
+        return status, out, self.proc.stderr.read().decode()

@@ -1,0 +1,60 @@
+"""`codecatch parse` as a user and a script call it."""
+
+import json
+import subprocess
+
+from click.testing import CliRunner
+
+from codecatch.cli import main
+
+TEAMS = "12128f48-ec9e-42f0-b203-ea49fb6af367"
+LINE = (f"Failed to launch 'ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAabc-_x&state=s1"
+        "&session_state=ss' because the scheme does not have a registered handler.")
+FIELDS = {"ok", "kind", "original_uri", "https_url", "scheme", "redirect_uri", "code", "state", "session_state",
+          "error", "error_description", "aadsts", "hint"}
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_json_for_a_code():
+    result = run("parse", LINE, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert FIELDS <= set(data)
+    assert data["https_url"] == f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAabc-_x&state=s1&session_state=ss"
+    assert (data["code"], data["state"], data["kind"], data["ok"]) == ("0.AXkAabc-_x", "s1", "code", True)
+
+
+def test_human_output_redacts_the_code_unless_revealed():
+    code = "0.AXkAverysecretpart_1234567890"
+    uri = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={code}&state=s1"
+    shown = run("parse", uri)
+    assert shown.exit_code == 0
+    assert "verysecretpart" not in shown.output and "0.AXkA" in shown.output and "31 chars" in shown.output
+    assert "Teams PowerShell" in shown.output
+    revealed = run("parse", uri, "--reveal")
+    assert code in revealed.output
+
+
+def test_error_response_exits_1_with_number_and_hint():
+    uri = (f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?error=access_denied"
+           "&error_description=AADSTS65004%3a+User+declined+to+consent+to+access+the+app.&state=s")
+    result = run("parse", uri, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["aadsts"] == "AADSTS65004" and data["hint"] and data["kind"] == "error"
+    human = run("parse", uri)
+    assert human.exit_code == 1 and "AADSTS65004" in human.output and "consent" in human.output
+
+
+def test_unusable_input_exits_2_with_one_line_on_stderr():
+    proc = subprocess.run(["codecatch", "parse", "javascript:alert(1)"], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "javascript" in proc.stderr
+
+
+def test_reads_stdin_when_no_argument():
+    result = run("parse", "--json", input=LINE + "\n")
+    assert result.exit_code == 0 and json.loads(result.output)["state"] == "s1"

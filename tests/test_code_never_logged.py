@@ -1,0 +1,54 @@
+"""The code is a credential: at the most verbose log level it reaches no log and no file."""
+
+import os
+import time
+
+from hostproc import HostProcess
+
+BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
+SIGNIN = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+CODES = ["0.AXkAsecretCodeNumberOne_0123456789abcdefghij", "0.AXkAsecretCodeNumberTwo-9876543210zyxwvuts"]
+
+
+def snapshot(root):
+    found = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                found[path] = f.read()
+    return found
+
+
+def test_captures_at_debug_level_leave_no_code_anywhere(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, CODECATCH_LOG_LEVEL="DEBUG", HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_RUNTIME_DIR=str(tmp_path / "xdg-run"), XDG_CACHE_HOME=str(home / ".cache"),
+               XDG_DATA_HOME=str(home / ".local/share"), XDG_STATE_HOME=str(home / ".local/state"),
+               CODECATCH_CONFIG_DIR=str(tmp_path / "cfg"), CODECATCH_RUNTIME_DIR=str(tmp_path / "run"),
+               TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    host = HostProcess(env)
+    assert host.recv()["type"] == "hello"
+    for i, code in enumerate(CODES):
+        reply = host.request({"id": i, "type": "capture", "uri": f"{BROKER}?code={code}&state=s{i}",
+                              "source": {"channel": "navigate", "page_url": SIGNIN, "tab_id": 2, "opener_tab_id": 1,
+                                         "opener_url": "https://panel.example.com/"}})
+        assert reply["result"]["response"]["code"] == code  # the reply itself carries it, by design
+        host.request({"id": f"p{i}", "type": "parse", "text": f"{BROKER}?code={code}"})
+        host.request({"id": f"r{i}", "type": "report", "capture_id": reply["result"]["capture_id"], "outcome": "filled"})
+    # A refused capture and a bad frame are logged too; make sure those paths are covered.
+    host.request({"id": "x", "type": "capture", "uri": f"{BROKER}?code={CODES[0]}", "source": {"page_url": "https://evil.example/"}})
+    host.send_raw(b"\x05\x00\x00\x00{bad}")
+    host.recv()
+    time.sleep(0.3)  # let the event-stream thread write whatever it writes
+    status, _, stderr = host.close()
+    assert status == 0
+    assert "DEBUG" in stderr and "capture" in stderr, "the log must be verbose for this test to mean anything"
+    assert "0.AXkAs\u2026" not in stderr  # only a 6-character prefix
+    for code in CODES:
+        assert code not in stderr
+        assert code[6:20] not in stderr
+        for path, content in snapshot(tmp_path).items():
+            assert code.encode() not in content, f"the code reached {path}"

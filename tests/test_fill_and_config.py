@@ -1,0 +1,86 @@
+"""The fill decision and the configuration file: pure rules, plain values."""
+
+import os
+import stat
+
+import pytest
+
+from codecatch import config
+from codecatch.errors import CodecatchError
+from codecatch.fill import decide_fill, origin_of
+
+RESPONSE = {"kind": "code", "code": "0.AXkAcode", "https_url": "https://Microsoft.AAD.BrokerPlugin/x?code=0.AXkAcode"}
+SOURCE = {"tab_id": 5, "opener_tab_id": 2, "opener_url": "https://panel.example.com:8443/t/1"}
+
+
+@pytest.mark.parametrize("url,origin", [
+    ("https://Panel.Example.com/x?y", "https://panel.example.com"),
+    ("https://panel.example.com:443/", "https://panel.example.com"),
+    ("https://panel.example.com:8443/", "https://panel.example.com:8443"),
+    ("http://localhost:8080/a", "http://localhost:8080"),
+    ("chrome://newtab/", None), ("javascript:alert(1)", None), ("https://:80/", None), (None, None),
+])
+def test_origin_of(url, origin):
+    assert origin_of(url) == origin
+
+
+def test_opener_gets_the_https_url_by_default():
+    fill, reason = decide_fill(RESPONSE, SOURCE, config.DEFAULTS)
+    assert reason == "opener" and fill["tab_id"] == 2 and fill["value"] == RESPONSE["https_url"]
+    assert fill["origin"] == "https://panel.example.com:8443" and fill["selector"] is None
+
+
+def test_panel_rule_selects_field_and_bare_code():
+    cfg = config.validate({"panels": [{"origin": "https://panel.example.com:8443", "selector": "#c", "value": "code"}]})
+    fill, _ = decide_fill(RESPONSE, SOURCE, cfg)
+    assert fill["value"] == "0.AXkAcode" and fill["selector"] == "#c" and fill["value_kind"] == "code"
+
+
+def test_armed_tab_wins_even_when_auto_fill_is_off():
+    cfg = dict(config.DEFAULTS, auto_fill=False)
+    assert decide_fill(RESPONSE, SOURCE, cfg) == (None, "disabled")
+    fill, reason = decide_fill(RESPONSE, dict(SOURCE, armed_tab_id=9, armed_url="https://other.example/"), cfg)
+    assert reason == "armed" and fill["tab_id"] == 9
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"opener_tab_id": None}, "no_target"),
+    ({"opener_url": "https://login.microsoftonline.com/x"}, "target_is_signin"),
+    ({"opener_tab_id": 5}, "target_is_signin"),
+    ({"opener_url": "chrome://newtab/"}, "no_target"),
+])
+def test_no_fill(change, reason):
+    assert decide_fill(RESPONSE, dict(SOURCE, **change), config.DEFAULTS) == (None, reason)
+
+
+def test_error_claimed_duplicate():
+    assert decide_fill(dict(RESPONSE, kind="error"), SOURCE, config.DEFAULTS) == (None, "error_response")
+    assert decide_fill(RESPONSE, SOURCE, config.DEFAULTS, claimed=True) == (None, "claimed")
+    assert decide_fill(RESPONSE, SOURCE, config.DEFAULTS, duplicate=True) == (None, "duplicate")
+
+
+@pytest.mark.parametrize("raw", [
+    [], {"auto_fill": "yes"}, {"panels": "x"}, {"panels": [{"origin": "https://a.example/path"}]},
+    {"panels": [{"origin": "https://a.example"}, {"origin": "https://A.example"}]},
+    {"panels": [{"origin": "https://a.example", "value": "token"}]},
+    {"panels": [{"origin": "https://a.example", "selector": ""}]},
+])
+def test_invalid_config_is_refused(raw):
+    with pytest.raises(CodecatchError) as info:
+        config.validate(raw)
+    assert info.value.code == 40
+
+
+def test_save_is_atomic_private_and_load_survives_a_broken_file(tmp_path):
+    path = str(tmp_path / "cc" / "config.json")
+    config.save({"panels": [{"origin": "https://panel.example.com"}], "close_signin_tab": True}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    loaded, problem = config.load(path)
+    assert problem is None and loaded["close_signin_tab"] and loaded["panels"][0]["value"] == "url"
+    with pytest.raises(CodecatchError):
+        config.save({"panels": 1}, path)
+    assert config.load(path)[0] == loaded  # a refused save changed nothing
+    with open(path, "w") as f:
+        f.write("{broken")
+    loaded, problem = config.load(path)
+    assert loaded == config.DEFAULTS and "unusable" in problem

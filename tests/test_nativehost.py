@@ -1,0 +1,156 @@
+"""The real codecatch-host, driven through its frames over stdin and stdout."""
+
+import struct
+
+import pytest
+
+from hostproc import HostProcess, frame
+
+BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
+SIGNIN = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=x"
+CODE = "0.AXkA-a-real-looking-code_0123456789"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    import os
+
+    return dict(os.environ, CODECATCH_CONFIG_DIR=str(tmp_path / "cfg"), CODECATCH_RUNTIME_DIR=str(tmp_path / "run"))
+
+
+@pytest.fixture
+def host(env):
+    h = HostProcess(env)
+    hello = h.recv()
+    assert hello == {"type": "hello", "protocol": 1, "version": hello["version"], "host": "codecatch-host"}
+    yield h
+    if h.proc.poll() is None:
+        h.proc.kill()
+
+
+def capture(uri, **source):
+    src = {"channel": "navigate", "page_url": SIGNIN, "tab_id": 7, "frame_id": 0,
+           "opener_tab_id": 3, "opener_url": "https://panel.example.com/tenants/42/edit"}
+    src.update(source)
+    return {"id": "c1", "type": "capture", "uri": uri, "source": src}
+
+
+def test_full_conversation(host):
+    assert host.request({"id": 1, "type": "ping"})["result"]["pong"] is True
+    parsed = host.request({"id": 2, "type": "parse", "text": f"Failed to launch '{BROKER}?code={CODE}&state=s' because the scheme does not have a registered handler."})
+    assert parsed["ok"] and parsed["result"]["code"] == CODE
+    reply = host.request(capture(f"{BROKER}?code={CODE}&state=s1&session_state=x"))
+    result = reply["result"]
+    assert reply["id"] == "c1" and reply["ok"]
+    assert result["fill"] == {
+        "tab_id": 3, "target": "opener", "origin": "https://panel.example.com", "selector": None,
+        "value": f"https://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367?code={CODE}&state=s1&session_state=x",
+        "value_kind": "url", "close_signin_tab": False,
+    }
+    assert result["expires_at"] - result["captured_at"] == 600_000
+    assert result["duplicate"] is False
+    # The same URI from a second channel is a duplicate and is not filled twice.
+    again = host.request(capture(f"{BROKER}?code={CODE}&state=s1&session_state=x", channel="webrequest"))["result"]
+    assert again["duplicate"] is True and again["fill"] is None and again["fill_reason"] == "duplicate"
+    assert host.request({"id": 9, "type": "report", "capture_id": result["capture_id"], "outcome": "filled"}) == {"id": 9, "ok": True, "result": {}}
+    assert host.close()[0] == 0
+
+
+def test_armed_tab_wins_and_panel_rule_applies(host):
+    saved = host.request({"id": 1, "type": "config.set", "config": {"panels": [{"origin": "https://armed.example", "selector": "#code", "value": "code"}]}})
+    assert saved["ok"], saved
+    result = host.request(capture(f"{BROKER}?code={CODE}&state=a", armed_tab_id=11, armed_url="https://armed.example/x"))["result"]
+    assert result["fill"]["tab_id"] == 11 and result["fill"]["target"] == "armed"
+    assert result["fill"]["value"] == CODE and result["fill"]["selector"] == "#code"
+    assert host.request({"id": 2, "type": "config.get"})["result"]["panels"][0]["origin"] == "https://armed.example"
+
+
+def test_error_response_fills_nothing(host):
+    result = host.request(capture(f"{BROKER}?error=access_denied&error_description=AADSTS65004%3A+declined&state=s"))["result"]
+    assert result["fill"] is None and result["fill_reason"] == "error_response"
+    assert result["response"]["aadsts"] == "AADSTS65004"
+
+
+@pytest.mark.parametrize("page_url", ["https://evil.example/", "http://login.microsoftonline.com/x",
+                                      "https://login.microsoftonline.com.evil.example/", None])
+def test_capture_from_a_non_microsoft_page_is_refused(host, page_url):
+    reply = host.request(capture(f"{BROKER}?code={CODE}&state=s", page_url=page_url))
+    assert reply["ok"] is False and reply["error"]["code"] == 30
+
+
+def test_never_fills_into_a_signin_page(host):
+    result = host.request(capture(f"{BROKER}?code={CODE}&state=q", opener_url="https://login.microsoftonline.com/common"))["result"]
+    assert result["fill"] is None and result["fill_reason"] == "target_is_signin"
+
+
+@pytest.mark.parametrize("body,code", [
+    (b"not json", 10),
+    (b"\xff\xfe\xfd", 11),
+    (b"[1, 2]", 12),
+    (b'"text"', 12),
+    (b'{"type": "ping"}', 13),
+    (b'{"id": true, "type": "ping"}', 13),
+    (b'{"id": 1, "type": "teleport"}', 14),
+    (b'{"id": 1}', 15),
+    (b'{"id": 1, "type": "parse", "text": 5}', 15),
+    (b'{"id": 1, "type": "capture", "uri": "x"}', 15),
+    (b'{"id": 1, "type": "capture", "uri": "x", "source": {"tab_id": "seven"}}', 15),
+    (b'{"id": 1, "type": "parse", "text": "javascript:alert(1)"}', 21),
+    (b'{"id": 1, "type": "config.set", "config": {"panels": [{"origin": "javascript:alert(1)"}]}}', 40),
+])
+def test_bad_input_gets_an_error_reply_and_the_host_keeps_serving(host, body, code):
+    host.send_raw(frame(body))
+    reply = host.recv()
+    assert reply["ok"] is False and reply["error"]["code"] == code and reply["error"]["message"]
+    assert host.request({"id": "after", "type": "ping"})["ok"] is True
+    status, rest, stderr = host.close()
+    assert status == 0 and rest == b"" and "Traceback" not in stderr
+
+
+def test_oversized_frame_ends_cleanly(host):
+    host.send_raw(struct.pack("=I", 64 * 1024 + 1) + b"{")
+    status, rest, stderr = host.close()
+    assert status == 3 and rest == b""
+    assert "over the 65536-byte limit" in stderr and "Traceback" not in stderr
+
+
+def test_largest_allowed_frame_is_served(host):
+    text = "x" * (64 * 1024 - 60)
+    reply = host.request({"id": 1, "type": "parse", "text": text})
+    assert reply["error"]["code"] == 20
+
+
+@pytest.mark.parametrize("data", [b"\x10\x00", struct.pack("=I", 100) + b'{"id": 1'])
+def test_truncated_frame_ends_cleanly(host, data):
+    host.send_raw(data)
+    status, rest, stderr = host.close()
+    assert status == 4 and rest == b"" and "truncated" in stderr and "Traceback" not in stderr
+
+
+def test_end_of_input_exits_zero(host):
+    assert host.close()[0] == 0
+
+
+def test_stray_print_cannot_reach_the_frame_stream(env):
+    # A handler that prints (a bug, a chatty library) must not corrupt the frames.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from codecatch import nativehost\n"
+        "orig = nativehost.Host.ping\n"
+        "def noisy(self, request):\n"
+        "    print('stray print from a handler'); sys.stdout.write('more noise'); sys.stdout.flush()\n"
+        "    return orig(self, request)\n"
+        "nativehost.Host.ping = noisy\n"
+        "sys.exit(nativehost.main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], input=frame({"id": 1, "type": "ping"}),
+                          capture_output=True, env=env, timeout=20)
+    assert proc.returncode == 0
+    out = proc.stdout
+    n = struct.unpack("=I", out[:4])[0]
+    hello, rest = out[4:4 + n], out[4 + n:]
+    m = struct.unpack("=I", rest[:4])[0]
+    assert b'"hello"' in hello and b'"pong":true' in rest[4:4 + m] and rest[4 + m:] == b""
+    assert b"stray print from a handler" in proc.stderr and b"more noise" in proc.stderr
