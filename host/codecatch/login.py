@@ -1,0 +1,463 @@
+"""`codecatch login`: an authorization-code flow with PKCE through MSAL, in the user's
+own browser, for public clients whose only redirect URIs are custom schemes.
+
+MSAL builds the flow and redeems the code; the browser and the extension do the
+sign-in and catch the redirect that the browser cannot open. What connects the two
+is one small function, the *receiver*:
+
+    receive(state, timeout, ready) -> response object (dict) or redirect text (str)
+
+It must claim the capture for `state` (so the extension does not fill the code into
+a panel), call `ready()` once it listens (that opens the browser or prints the URL),
+and return what the sign-in ended on. `stream_receiver` (the local event stream,
+the default), `paste_receiver` (stdin) and the tests' fakes are receivers.
+
+This module imports msal and requests only inside functions: `import codecatch.cli`
+and the native host never pay for them (FIELD-NOTES.md section 4: msal alone costs
+about 120 ms). Nothing here prints; the CLI does.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+
+from . import clouds, redirect
+from .errors import RedirectError
+
+DEFAULT_TENANT = "organizations"
+DEFAULT_TIMEOUT_S = 300
+BROKER = "ms-appx-web://microsoft.aad.brokerplugin/{}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Client:
+    name: str
+    client_id: str
+    redirect_uri: str  # the registered custom-scheme redirect used by default
+
+
+# FIELD-NOTES.md section 2. The default redirect is a custom scheme the browser cannot
+# open, which is exactly what the extension catches; never http://localhost.
+CLIENTS = {
+    "teams-powershell": Client(
+        "Teams PowerShell", "12128f48-ec9e-42f0-b203-ea49fb6af367",
+        BROKER.format("12128f48-ec9e-42f0-b203-ea49fb6af367")),
+    "exchange-online-powershell": Client(
+        "Exchange Online PowerShell", "fb78d390-0c51-40cd-8e17-fdbfab77341b",
+        BROKER.format("fb78d390-0c51-40cd-8e17-fdbfab77341b")),
+    "azure-powershell": Client(
+        "Azure PowerShell", "1950a258-227b-4e31-a9cf-717495945fc2",
+        BROKER.format("1950a258-227b-4e31-a9cf-717495945fc2")),
+    "azure-cli": Client(
+        "Azure CLI", "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "msauth.com.msauth.unsignedapp://auth"),
+    "azure-ad-powershell": Client(
+        "Azure AD PowerShell", "1b730954-1685-4b74-9bfd-dac224a7b894", "urn:ietf:wg:oauth:2.0:oob"),
+}
+
+# Short names for --authority-host; any host[:port] works too.
+CLOUD_HOSTS = {
+    "public": "login.microsoftonline.com",
+    "usgov": "login.microsoftonline.us",
+    "china": "login.partner.microsoftonline.cn",
+}
+# Default scope when none is given: Microsoft Graph in the authority's cloud.
+_GRAPH = {
+    "public": "https://graph.microsoft.com",
+    "personal": "https://graph.microsoft.com",
+    "usgov": "https://graph.microsoft.us",
+    "china": "https://microsoftgraph.chinacloudapi.cn",
+}
+
+
+class LoginError(Exception):
+    """A failed login, with what to do about it.
+
+    `reason` is one of: usage, state_mismatch, error_response, token_error, timeout,
+    no_host, flow_used, unusable_response, no_account, network.
+    """
+
+    def __init__(self, reason, message, hint=None, aadsts=None):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.hint = hint
+        self.aadsts = aadsts
+
+
+# --- settings ---------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Settings:
+    client_id: str
+    redirect_uri: str
+    authority: str  # https://host[:port]/tenant
+    scopes: list
+    ca_bundle: str | None = None
+
+    @property
+    def authority_host(self):
+        return self.authority.split("/")[2]
+
+
+def resolve_client(client=None, client_id=None, redirect_uri=None):
+    """(client_id, redirect_uri) from a well-known name and/or explicit values."""
+    known = None
+    if client:
+        known = CLIENTS.get(client.lower())
+        if known is None:
+            raise LoginError("usage", f"Unknown client '{client}'. Known: {', '.join(CLIENTS)}; "
+                                      "or give --client-id and --redirect-uri.")
+    elif client_id:
+        known = next((c for c in CLIENTS.values() if c.client_id == client_id.lower()), None)
+    if client_id is None and known is None:
+        raise LoginError("usage", "Give --client NAME or --client-id ID.")
+    client_id = client_id or known.client_id
+    redirect_uri = redirect_uri or (known.redirect_uri if known else None)
+    if not redirect_uri:
+        raise LoginError("usage", f"No default redirect URI for client {client_id}: give --redirect-uri "
+                                  "(one of its registered custom-scheme URIs).")
+    return client_id, redirect_uri
+
+
+def authority_url(authority_host=None, tenant=None):
+    """https://host[:port]/tenant. Accepts a cloud short name, host[:port] or an https URL."""
+    host = (authority_host or "public").strip()
+    host = CLOUD_HOSTS.get(host.lower(), host)
+    if "://" in host:
+        scheme, _, host = host.partition("://")
+        if scheme.lower() != "https":
+            raise LoginError("usage", "The authority must be https (MSAL and Microsoft require it).")
+    host = host.strip("/")
+    if not host or "/" in host or "@" in host:
+        raise LoginError("usage", f"--authority-host takes a host name with an optional port, not '{authority_host}'.")
+    tenant = (tenant or DEFAULT_TENANT).strip().strip("/")
+    if not tenant or "/" in tenant:
+        raise LoginError("usage", f"Not a tenant: '{tenant}' (a domain, a tenant id, organizations or common).")
+    return f"https://{host.lower()}/{tenant}"
+
+
+def default_scopes(authority):
+    cloud = clouds.cloud_of(authority) or "public"
+    return [_GRAPH.get(cloud, _GRAPH["public"]) + "/.default"]
+
+
+def settings(client=None, client_id=None, redirect_uri=None, tenant=None, scopes=(),
+             authority_host=None, ca_bundle=None):
+    client_id, redirect_uri = resolve_client(client, client_id, redirect_uri)
+    authority = authority_url(authority_host, tenant)
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise LoginError("usage", f"--ca-bundle: no such file: {ca_bundle}")
+    return Settings(client_id, redirect_uri, authority,
+                    list(scopes) or default_scopes(authority), ca_bundle)
+
+
+# --- MSAL --------------------------------------------------------------------------
+
+def http_session(ca_bundle=None):
+    """The HTTP client for MSAL: requests, trusting `ca_bundle` if given.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
+    `verify` (FIELD-NOTES.md section 5), which would silently drop --ca-bundle; this
+    session pins it and still honours the proxy variables.
+    """
+    import requests
+
+    class _PinnedSession(requests.Session):
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            merged["verify"] = self.verify
+            return merged
+
+    session = _PinnedSession() if ca_bundle else requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+    return session
+
+
+def application(cfg, cache=None, http_client=None):
+    """An msal.PublicClientApplication for these settings."""
+    import msal
+
+    known = clouds.host_of(cfg.authority) in clouds.SIGNIN_HOSTS
+    try:
+        return msal.PublicClientApplication(
+            cfg.client_id,
+            authority=cfg.authority,
+            token_cache=cache,
+            http_client=http_client or http_session(cfg.ca_bundle),
+            # Instance discovery asks login.microsoftonline.com about the authority;
+            # for a host that is not Microsoft's (a private mock, a test), skip it.
+            instance_discovery=None if known else False,
+        )
+    except ValueError as exc:  # MSAL's word for an authority it cannot use
+        raise LoginError("network", f"Cannot use the authority {cfg.authority}: {exc}") from exc
+    except OSError as exc:  # requests' ConnectionError and SSLError are OSErrors
+        raise LoginError("network", f"Cannot reach {cfg.authority_host}: {_short_exc(exc)}",
+                         hint=_network_hint(exc)) from exc
+
+
+class Flow:
+    """One authorization-code flow. Redeemable once: MSAL itself would redeem a flow
+    dict twice (FIELD-NOTES.md section 5), so the flow is dropped on first use,
+    successful or not (its PKCE verifier must not outlive the code)."""
+
+    def __init__(self, app, cfg):
+        self._app = app
+        self.settings = cfg
+        try:
+            self._flow = app.initiate_auth_code_flow(cfg.scopes, redirect_uri=cfg.redirect_uri)
+        except ValueError as exc:  # e.g. a scope MSAL reserves for itself
+            raise LoginError("usage", str(exc)) from exc
+        self.state = self._flow["state"]
+        self.auth_uri = self._flow["auth_uri"]
+
+    @property
+    def used(self):
+        return self._flow is None
+
+    def redeem(self, received):
+        """Redeem what the sign-in ended on (a response object, a capture event or
+        redirect text) and return MSAL's result. Raises LoginError."""
+        if self._flow is None:
+            raise LoginError("flow_used", "This sign-in was already redeemed or abandoned; "
+                                          "an authorization flow is used once. Start a new login.")
+        flow, self._flow = self._flow, None
+        response = as_response(received)
+        if response.get("state") != flow["state"]:
+            raise LoginError(
+                "state_mismatch",
+                "The redirect's state does not match this login (another sign-in's code, "
+                "or a stale or forged one); nothing was redeemed.",
+                hint="Start the login again and finish that same sign-in in the browser.")
+        if response.get("error"):
+            raise _error_response(response, "error_response", "Microsoft's sign-in returned an error")
+        auth_response = {k: response[k] for k in redirect.SUCCESS_PARAMS if response.get(k)}
+        try:
+            result = self._app.acquire_token_by_auth_code_flow(flow, auth_response)
+        except ValueError as exc:  # MSAL's own state or flow checks
+            raise LoginError("state_mismatch", f"MSAL refused the response: {exc}") from exc
+        except OSError as exc:
+            raise LoginError("network", f"Cannot reach {self.settings.authority_host}: {_short_exc(exc)}",
+                             hint=_network_hint(exc)) from exc
+        if "error" in result:
+            raise _error_response(result, "token_error", "Redeeming the code failed")
+        return result
+
+
+def as_response(received):
+    """A response object from a receiver's answer: a dict (response object, or a
+    capture event carrying one under "response") or text for redirect.parse."""
+    if isinstance(received, str):
+        try:
+            return redirect.parse(received)
+        except RedirectError as exc:
+            raise LoginError("unusable_response", exc.message) from exc
+    if isinstance(received, dict):
+        inner = received.get("response")
+        return inner if isinstance(inner, dict) else received
+    raise LoginError("unusable_response", "The sign-in ended with nothing usable.")
+
+
+def _error_response(response, reason, what):
+    aadsts, hint = redirect.explain(
+        response.get("error"), response.get("error_description"), response.get("error_subcode"))
+    hint = response.get("hint") or hint
+    text = f"{what}: {response.get('error')}" + (f" ({aadsts})" if aadsts else "")
+    correlation = response.get("correlation_id")
+    if correlation:
+        text += f" [correlation id {correlation}]"
+    return LoginError(reason, text, hint=hint, aadsts=aadsts)
+
+
+# --- the token cache ------------------------------------------------------------------
+
+def load_cache(path):
+    """MSAL's SerializableTokenCache from `path` (empty when the file is missing)."""
+    import msal
+
+    cache = msal.SerializableTokenCache()
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if text.strip():
+            try:
+                cache.deserialize(text)
+            except ValueError as exc:
+                raise LoginError("usage", f"The token cache {path} is not MSAL's JSON: {exc}") from exc
+    return cache
+
+
+def save_cache(cache, path):
+    """Write the cache to `path` with mode 0600, atomically; skipped when unchanged.
+
+    The file holds refresh tokens: it is created 0600 from the start (never
+    written first and narrowed afterwards) and replaces the old one in one step.
+    """
+    if not path or not cache.has_state_changed:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".codecatch-cache-", dir=folder)  # mkstemp: 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(cache.serialize())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    cache.has_state_changed = False
+
+
+# --- the whole login ------------------------------------------------------------------
+
+def silent(app, cfg, username=None):
+    """A token from the cache (refreshed with its refresh token if needed), or None."""
+    accounts = app.get_accounts(username=username) if username else app.get_accounts()
+    if not accounts:
+        return None
+    try:
+        result = app.acquire_token_silent_with_error(cfg.scopes, accounts[0])
+    except OSError as exc:
+        raise LoginError("network", f"Cannot reach {cfg.authority_host}: {_short_exc(exc)}",
+                         hint=_network_hint(exc)) from exc
+    if result and "error" in result:
+        return None  # an expired or revoked refresh token: sign in again
+    return result
+
+
+def login(cfg, receive, open_url, *, timeout=DEFAULT_TIMEOUT_S, cache_path=None,
+          reuse_cache=True, username=None, http_client=None):
+    """Sign in and return MSAL's result (with "access_token").
+
+    receive: a receiver (see the module docstring); open_url(url): opens or shows the
+    authorization URL, called by the receiver's ready(). With a cache file, a token
+    from the cache is returned first when one is there (unless reuse_cache is False).
+    """
+    cache = load_cache(cache_path) if cache_path else None
+    app = application(cfg, cache, http_client)
+    try:
+        if cache is not None and reuse_cache:
+            result = silent(app, cfg, username)
+            if result:
+                result.setdefault("codecatch_source", "cache")
+                return result
+        flow = Flow(app, cfg)
+        received = receive(flow.state, timeout, lambda: open_url(flow.auth_uri))
+        if received is None:
+            raise LoginError("timeout", f"No sign-in came back within {timeout:g} s.",
+                             hint="Finish the sign-in in the browser sooner, or raise --timeout; "
+                                  "or use --paste to paste the address it ended on.")
+        result = flow.redeem(received)
+        result.setdefault("codecatch_source", "sign-in")
+        return result
+    finally:
+        if cache is not None:
+            save_cache(cache, cache_path)
+
+
+def token(cfg, cache_path, username=None, http_client=None):
+    """A token from the cache file only (no browser); raises LoginError if none."""
+    if not os.path.exists(cache_path):
+        raise LoginError("no_account", f"No token cache at {cache_path}.",
+                         hint=f"Sign in first: codecatch login ... --cache {cache_path}")
+    cache = load_cache(cache_path)
+    app = application(cfg, cache, http_client)
+    try:
+        result = silent(app, cfg, username)
+    finally:
+        save_cache(cache, cache_path)
+    if not result:
+        who = f" for {username}" if username else ""
+        raise LoginError("no_account", f"The cache holds no usable token{who} for client {cfg.client_id} "
+                                       f"at {cfg.authority}.",
+                         hint=f"Sign in again: codecatch login ... --cache {cache_path}")
+    result.setdefault("codecatch_source", "cache")
+    return result
+
+
+# --- receivers --------------------------------------------------------------------------
+
+def paste_receiver(read_line, prompt):
+    """A receiver that reads the redirect from the user (stdin): the ms-appx-web://...
+    address, or the browser console's "Failed to launch '...'" line.
+
+    read_line() returns one line or "" at end of input; prompt(text) shows text.
+    Lines that hold no redirect are skipped, so a pasted block works too.
+    """
+
+    def receive(state, timeout, ready):
+        ready()
+        prompt("Paste the address the sign-in ended on (or the browser console line), then Enter:")
+        seen = []
+        while True:
+            line = read_line()
+            if not line:
+                break
+            seen.append(line)
+            try:
+                return redirect.parse(line)
+            except RedirectError:
+                continue
+        try:
+            return redirect.parse("".join(seen))
+        except RedirectError as exc:
+            raise LoginError("unusable_response", exc.message) from exc
+
+    return receive
+
+
+def stream_receiver():
+    """The default receiver: the local event stream (issue 7), claiming the state so the
+    extension does not fill the code into a panel."""
+    try:
+        from . import stream_client
+    except ImportError:
+        stream_client = None
+    wait = getattr(stream_client, "wait_for_capture", None)
+    if wait is None:
+        raise LoginError(
+            "no_host", "This codecatch has no event stream client, so it cannot receive the "
+                       "capture from the browser.", hint="Use --paste and paste the address by hand.")
+
+    def receive(state, timeout, ready):
+        try:
+            return wait(state=state, timeout=timeout, claim=True, on_ready=ready)
+        except TimeoutError:
+            return None
+
+    return receive
+
+
+def describe(result):
+    """A one-line summary of a token result for stderr (no secrets)."""
+    claims = result.get("id_token_claims") or {}
+    who = claims.get("preferred_username") or claims.get("upn") or claims.get("oid") or "?"
+    parts = [f"signed in as {who}"]
+    if claims.get("tid"):
+        parts.append(f"tenant {claims['tid']}")
+    if result.get("expires_in") is not None:
+        parts.append(f"token valid {int(result['expires_in']) // 60} min")
+    if result.get("codecatch_source") == "cache":
+        parts.append("from the token cache")
+    return ", ".join(parts)
+
+
+def as_json(result):
+    return json.dumps(result, indent=2, sort_keys=True)
+
+
+def _short_exc(exc):
+    text = str(exc)
+    return text if len(text) < 300 else text[:299] + "\u2026"
+
+
+def _network_hint(exc):
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc) or type(exc).__name__ == "SSLError":
+        return ("TLS verification failed: behind a TLS-inspecting proxy or with a private CA, "
+                "give its CA certificate with --ca-bundle FILE.")
+    return "Check the network, the proxy settings (HTTPS_PROXY) and --authority-host."
