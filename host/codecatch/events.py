@@ -1,0 +1,353 @@
+"""The host's local event stream: captures and reports over a websocket (PROTOCOL.md,
+"Local event stream").
+
+The native host imports this module right after its greeting; the module itself only
+needs the standard library's cheap modules. asyncio and websockets (about 86 ms, see
+FIELD-NOTES.md section 4) are imported in the stream's own daemon thread, which runs
+its own event loop, so the browser's requests never wait for them.
+
+The host's main thread hands events over with `loop.call_soon_threadsafe`; each client
+has a bounded queue and a client that falls behind is dropped, never waited for.
+
+Security (DESIGN.md, "Local event stream"): the server binds 127.0.0.1 only, on a port
+the OS picks; the port and a random token go into a file only the user can read; a
+client presents the token in an `Authorization: Bearer` header (checked before the
+websocket handshake completes, with `hmac.compare_digest`); any request carrying an
+`Origin` header, which every browser adds to a page's websocket, is refused.
+"""
+
+import atexit
+import json
+import os
+import stat
+import threading
+import time
+
+from . import PROTOCOL_VERSION, __version__
+from .hostlog import HostLog
+
+log = HostLog("codecatch-host")
+
+STREAM_VERSION = 1  # the event stream's own protocol number (PROTOCOL.md)
+BIND_ADDRESS = "127.0.0.1"
+MAX_CLIENT_MESSAGE = 4096  # a claim is tiny; anything bigger is a confused or hostile peer
+MAX_CLIENTS = 32
+QUEUE_LIMIT = 64  # events waiting for one client before it is dropped as too slow
+MAX_STATE = 512
+RUNTIME_ENV = "CODECATCH_RUNTIME_DIR"
+ADVERT_PREFIX = "host-"
+
+# Close codes (RFC 6455 section 7.4.1); websockets itself sends 1009 for oversized
+# messages and 1001 when the host exits.
+CLOSE_UNSUPPORTED = 1003  # a binary message
+CLOSE_INVALID = 1007  # not JSON, or not a JSON object
+CLOSE_POLICY = 1008  # an unknown message type or an invalid field
+CLOSE_TOO_SLOW = 1013  # the client did not keep up; events were dropped
+
+_running = None  # the EventStream of this process, for stop()
+
+
+# -- the advertise file -----------------------------------------------------------
+
+
+class RuntimeDirError(OSError):
+    """The runtime folder is not private to this user."""
+
+
+def runtime_dir():
+    """The folder holding one advertise file per running host (created 0700)."""
+    path = os.environ.get(RUNTIME_ENV)
+    if not path:
+        base = os.environ.get("XDG_RUNTIME_DIR")
+        if base:
+            path = os.path.join(base, "codecatch")
+        else:
+            import warnings
+
+            import platformdirs
+
+            with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set, falling back to ..."
+                warnings.simplefilter("ignore")
+                path = platformdirs.user_runtime_dir("codecatch", appauthor=False)
+    return path
+
+
+def ensure_private_dir(path):
+    """Create `path` 0700, or check that an existing one is ours and private."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.name != "posix":
+        return path  # per-user profile folders; POSIX modes do not apply
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise RuntimeDirError(f"{path} is not a folder")
+    if st.st_uid != os.getuid():
+        raise RuntimeDirError(f"{path} belongs to another user")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def advert_path(folder, pid=None):
+    return os.path.join(folder, f"{ADVERT_PREFIX}{pid or os.getpid()}.json")
+
+
+def write_advert(folder, advert):
+    """Write the advertise file atomically, mode 0600 from its creation on."""
+    ensure_private_dir(folder)
+    final = advert_path(folder, advert["pid"])
+    temp = os.path.join(folder, f".{ADVERT_PREFIX}{advert['pid']}.{time.monotonic_ns()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(advert, f)
+        os.replace(temp, final)
+    except BaseException:
+        _unlink(temp)
+        raise
+    return final
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# -- the server ---------------------------------------------------------------------
+
+
+class _Client:
+    def __init__(self, connection, queue):
+        self.connection = connection
+        self.queue = queue
+        self.dropped = False
+
+
+class EventStream:
+    """One host's websocket server. `publish` is the only method other threads call."""
+
+    def __init__(self, host, folder=None):
+        self.host = host
+        self.folder = folder
+        self.token = None
+        self.port = None
+        self.advert_file = None
+        self.ready = threading.Event()  # set once advertised (or failed)
+        self.error = None
+        self._clients = set()
+        self._loop = None
+        self._stop = None
+        self._done = threading.Event()
+        self._thread = None
+
+    # -- called from the host's main thread --
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="codecatch-events", daemon=True)
+        self._thread.start()
+        return self
+
+    def publish(self, event):
+        """Hand one event to every client. Never blocks; drops it if nobody listens."""
+        loop = self._loop
+        if loop is None or not self._clients or self._done.is_set():
+            return
+        # Serialised here, once, so the loop never shares a dict with the host's thread.
+        text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        try:
+            loop.call_soon_threadsafe(self._fan_out, text)
+        except RuntimeError:  # the loop closed meanwhile (the host is exiting)
+            pass
+
+    def stop(self, timeout=0.5):
+        """Remove the advertise file, then close the clients (1001) briefly."""
+        if self.advert_file:
+            _unlink(self.advert_file)
+            self.advert_file = None
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not self._done.is_set():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:
+                return
+            self._done.wait(timeout)
+
+    # -- the stream's own thread --
+
+    def _run(self):
+        import asyncio
+
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # the host keeps capturing and filling without us
+            self.error = exc
+            log.error("local event stream stopped: %s", exc)
+        finally:
+            self._done.set()
+            self.ready.set()
+            if self.advert_file:
+                _unlink(self.advert_file)
+
+    async def _serve(self):
+        import asyncio
+
+        import logging
+        import secrets
+
+        from websockets.asyncio.server import serve
+
+        # websockets logs every frame and header at DEBUG level; frames carry codes and
+        # the handshake carries the token: its logger never goes below INFO.
+        wire_log = logging.getLogger("codecatch.events.wire")
+        wire_log.setLevel(logging.INFO)
+        self.folder = self.folder or runtime_dir()
+        self.token = secrets.token_urlsafe(32)
+        self._stop = asyncio.Event()
+        server = await serve(
+            self._handle,
+            BIND_ADDRESS,
+            0,  # the OS picks a free port
+            process_request=self._check_request,
+            compression=None,
+            max_size=MAX_CLIENT_MESSAGE,
+            max_queue=4,
+            close_timeout=1,
+            server_header=None,
+            logger=wire_log,
+        )
+        try:
+            self.port = server.sockets[0].getsockname()[1]
+            self._loop = asyncio.get_running_loop()
+            self.advert_file = write_advert(self.folder, {
+                "pid": os.getpid(),
+                "host": BIND_ADDRESS,
+                "port": self.port,
+                "token": self.token,
+                "stream": STREAM_VERSION,
+                "protocol": PROTOCOL_VERSION,
+                "version": __version__,
+                "started_at": int(time.time() * 1000),
+            })
+            self.host.subscribers = self
+            self.ready.set()
+            log.debug("local event stream on %s:%d", BIND_ADDRESS, self.port)
+            await self._stop.wait()
+        finally:
+            self.host.subscribers = None
+            server.close()  # 1001 going away to every client
+            await server.wait_closed()
+
+    def _check_request(self, connection, request):
+        """Refuse web pages, strangers and crowds before the websocket opens."""
+        import hmac
+
+        headers = request.headers
+        if headers.get_all("Origin"):
+            return connection.respond(403, "Refused: a request with an Origin header (a web page) may not subscribe.\n")
+        given = headers.get_all("Authorization")
+        if not given:
+            return connection.respond(401, "Refused: no token. Send 'Authorization: Bearer <token>' "
+                                           "with the token from the host's advertise file.\n")
+        scheme, _, token = given[0].partition(" ")
+        if len(given) != 1 or scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode("utf-8", "replace"), self.token.encode("ascii")
+        ):
+            return connection.respond(401, "Refused: wrong token.\n")
+        if len(self._clients) >= MAX_CLIENTS:
+            return connection.respond(503, "Refused: too many subscribers.\n")
+        return None
+
+    async def _handle(self, connection):
+        import asyncio
+
+        from websockets.exceptions import ConnectionClosed
+
+        client = _Client(connection, asyncio.Queue(maxsize=QUEUE_LIMIT))
+        client.queue.put_nowait(json.dumps({
+            "type": "hello", "stream": STREAM_VERSION, "protocol": PROTOCOL_VERSION,
+            "version": __version__, "pid": os.getpid(),
+        }))
+        self._clients.add(client)
+        sender = asyncio.create_task(self._send_loop(client))
+        try:
+            async for message in connection:
+                problem = self._on_message(client, message)
+                if problem:
+                    await connection.close(*problem)
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            self._clients.discard(client)
+            sender.cancel()
+
+    def _on_message(self, client, message):
+        """Act on one client message; return (close code, reason) to end the connection."""
+        if isinstance(message, bytes):
+            return CLOSE_UNSUPPORTED, "binary messages are not accepted"
+        try:
+            request = json.loads(message)
+        except ValueError:
+            return CLOSE_INVALID, "not JSON"
+        if not isinstance(request, dict):
+            return CLOSE_INVALID, "a message must be a JSON object"
+        kind = request.get("type")
+        if kind != "claim":
+            return CLOSE_POLICY, f"unknown message type {str(kind)[:40]!r}"[:120]
+        state = request.get("state")
+        if not isinstance(state, str) or not 0 < len(state) <= MAX_STATE:
+            return CLOSE_POLICY, f"'state' must be a string of 1 to {MAX_STATE} characters"
+        request_id = request.get("id")
+        if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, (str, int))):
+            return CLOSE_POLICY, "'id' must be a string or an integer"
+        self.host.claim(state)
+        log.info("a local subscriber claimed a capture")  # the state is the flow's secret: not logged
+        self._enqueue(client, json.dumps({"type": "claimed", "id": request_id, "state": state}))
+        return None
+
+    def _fan_out(self, text):
+        for client in list(self._clients):
+            self._enqueue(client, text)
+
+    def _enqueue(self, client, text):
+        import asyncio
+
+        if client.dropped:
+            return
+        try:
+            client.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            client.dropped = True
+            self._clients.discard(client)
+            log.warning("dropped a local subscriber that did not keep up")
+            asyncio.get_running_loop().create_task(
+                client.connection.close(CLOSE_TOO_SLOW, "too slow: events were dropped"))
+
+    async def _send_loop(self, client):
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            while True:
+                await client.connection.send(await client.queue.get())
+        except ConnectionClosed:
+            pass
+
+
+def start_in_thread(host, folder=None):
+    """Start the stream for `host` in a daemon thread; return at once."""
+    global _running
+    stream = EventStream(host, folder)
+    _running = stream
+    return stream.start()
+
+
+def stop():
+    """Called when the host exits: the advertise file must not outlive the process."""
+    global _running
+    stream, _running = _running, None
+    if stream is not None:
+        stream.stop()
+
+
+atexit.register(stop)  # also covers a host ended by SIGTERM (see nativehost)
