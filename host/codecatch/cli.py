@@ -147,5 +147,106 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
     sys.exit(0 if result["ok"] else 1)
 
 
+# --- login, token (host/codecatch/login.py; msal is imported only inside) --------------
+
+# Exit statuses of login/token: 1 and 2 as for `parse`; 3 timeout; 4 nothing to ask.
+_LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4, "no_account": 4}
+
+
+def _login_options(f):
+    f = click.option("--ca-bundle", type=click.Path(dir_okay=False), envvar="CODECATCH_CA_BUNDLE", metavar="FILE",
+                     help="CA certificates to trust for the authority (a private CA or a TLS-inspecting proxy).")(f)
+    f = click.option("--account", metavar="USER", help="Which cached account to use (user name).")(f)
+    f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="MSAL token cache file (created with mode 0600); later runs refresh from it.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(["token", "json"]), default="token", show_default=True,
+                     help="Print the access token, or MSAL's whole result as JSON.")(f)
+    f = click.option("--authority-host", metavar="HOST",
+                     help="public, usgov, china, or a sign-in host[:port] such as login.microsoftonline.us.")(f)
+    f = click.option("--scope", "scopes", multiple=True, metavar="S",
+                     help="Scope to request (repeatable; default: Microsoft Graph's .default in that cloud).")(f)
+    f = click.option("--tenant", metavar="T", help="Tenant domain or id (default: organizations).")(f)
+    f = click.option("--redirect-uri", metavar="URI", help="A custom-scheme redirect URI registered for the client.")(f)
+    f = click.option("--client-id", metavar="ID", help="The public client's application id.")(f)
+    f = click.option("--client", metavar="NAME",
+                     help="A well-known client: teams-powershell, exchange-online-powershell, "
+                          "azure-powershell, azure-cli, azure-ad-powershell.")(f)
+    return f
+
+
+def _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle):
+    from . import login as lg
+
+    return lg.settings(client=client, client_id=client_id, redirect_uri=redirect_uri, tenant=tenant,
+                       scopes=scopes, authority_host=authority_host, ca_bundle=ca_bundle)
+
+
+def _print_token(result, fmt):
+    from . import login as lg
+
+    click.echo(lg.describe(result), err=True)
+    click.echo(lg.as_json(result) if fmt == "json" else result["access_token"])
+
+
+def _login_failed(exc):
+    click.echo(f"codecatch: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"hint: {exc.hint}", err=True)
+    sys.exit(_LOGIN_EXIT.get(exc.reason, EXIT_UNUSABLE))
+
+
+@main.command()
+@_login_options
+@click.option("--print-url", is_flag=True, help="Print the sign-in URL (on stderr) instead of opening the browser.")
+@click.option("--paste", is_flag=True, help="Read the address the sign-in ended on from stdin (no extension needed).")
+@click.option("--timeout", default=300.0, show_default=True, metavar="S", help="Seconds to wait for the sign-in.")
+@click.option("--fresh", is_flag=True, help="Sign in even if the cache holds a usable token.")
+def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle,
+          print_url, paste, timeout, fresh):
+    """Sign in with PKCE in your own browser; the extension catches the code, MSAL redeems it.
+
+    The access token goes to stdout; everything else to stderr.
+    """
+    from . import login as lg
+
+    def open_url(url):
+        if print_url:
+            click.echo(f"Open this URL in the browser with codecatch:\n{url}", err=True)
+            return
+        import webbrowser
+
+        click.echo("Opening the sign-in in your browser\u2026", err=True)
+        if not webbrowser.open(url):
+            click.echo(f"Could not open a browser; open this URL:\n{url}", err=True)
+
+    try:
+        cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
+        if paste:
+            receive = lg.paste_receiver(sys.stdin.readline, lambda text: click.echo(text, err=True))
+        else:
+            receive = lg.stream_receiver()
+        result = lg.login(cfg, receive, open_url, timeout=timeout, cache_path=cache,
+                          reuse_cache=not fresh, username=account)
+    except lg.LoginError as exc:
+        _login_failed(exc)
+    _print_token(result, fmt)
+
+
+@main.command()
+@_login_options
+def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle):
+    """Print a token from the --cache file, refreshing it silently; never opens a browser."""
+    from . import login as lg
+
+    if not cache:
+        raise click.UsageError("--cache FILE is required (the file `codecatch login --cache FILE` wrote).")
+    try:
+        cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
+        result = lg.token(cfg, cache, username=account)
+    except lg.LoginError as exc:
+        _login_failed(exc)
+    _print_token(result, fmt)
+
+
 if __name__ == "__main__":
     main()
