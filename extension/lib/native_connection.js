@@ -57,7 +57,8 @@ export class NativeConnection {
   #nextId = 1;
   #helloTimer = null;
   #retryTimer = null;
-  #attempts = 0;
+  #attempts = 0; // connection attempts since the last greeting
+  #failures = 0; // of those, how many failed: drives the backoff
   #listeners = new Set();
 
   /**
@@ -130,6 +131,7 @@ export class NativeConnection {
   retryNow() {
     if (this.state === State.BACKOFF || this.state === State.UNCONNECTED) {
       this.#attempts = 0;
+      this.#failures = 0;
       this.start();
     }
   }
@@ -183,6 +185,7 @@ export class NativeConnection {
       this.host = { protocol: msg.protocol, version: msg.version ?? null, host: msg.host ?? null };
       this.problem = null;
       this.#attempts = 0;
+      this.#failures = 0;
       this.#set(State.CONNECTED);
       for (const entry of this.#pending.values()) if (!entry.sent) this.#send(entry);
       return;
@@ -228,7 +231,8 @@ export class NativeConnection {
     this.#failAll(this.problem.code, this.problem.message);
     // A missing or incompatible host will not fix itself soon: wait the longest.
     const slow = !retry || this.problem.code === 'host_missing' || this.problem.code === 'host_forbidden';
-    const delay = slow ? backoffDelay(Infinity, this.backoff) : backoffDelay(this.#attempts, this.backoff);
+    this.#failures += 1;
+    const delay = slow ? backoffDelay(Infinity, this.backoff) : backoffDelay(this.#failures, this.backoff);
     this.retryAt = this.now() + delay;
     this.#retryTimer = this.timers.setTimeout(() => {
       this.#retryTimer = null;

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { captureMetadata, describeOutcome, timeLeft } from '../../extension/lib/summary.js';
+
+const CODE = '0.AXkAsecretcodevalue';
+const record = {
+  local_id: 'l1', capture_id: 'c1', channel: 'navigate', page_host: 'login.microsoftonline.com', tab_id: 5,
+  uri: `ms-appx-web://Microsoft.AAD.BrokerPlugin/x?code=${CODE}`,
+  https_url: `https://Microsoft.AAD.BrokerPlugin/x?code=${CODE}`,
+  response: { kind: 'code', code: CODE, code_redacted: '0.AXkA…(21)', app: 'Teams PowerShell', scheme: 'ms-appx-web' },
+  captured_at: 0, expires_at: 600_000,
+  fill: { tab_id: 3, target: 'opener', origin: 'https://panel.test', value: `https://Microsoft.AAD.BrokerPlugin/x?code=${CODE}` },
+  fill_reason: 'opener', outcome: 'filled',
+};
+
+test('metadata never carries the code', () => {
+  const meta = captureMetadata(record);
+  assert.ok(!JSON.stringify(meta).includes('secretcode'));
+  assert.equal(meta.code_redacted, '0.AXkA…(21)');
+  assert.deepEqual(meta.fill_target, { tab_id: 3, target: 'opener', origin: 'https://panel.test' });
+  assert.equal(captureMetadata(null), null);
+});
+
+test('time left before expiry', () => {
+  assert.equal(timeLeft(600_000, 1_500), '9 min 58 s left');
+  assert.equal(timeLeft(600_000, 570_000), '30 s left');
+  assert.equal(timeLeft(600_000, 720_000), 'expired 2 min 0 s ago');
+  assert.equal(timeLeft(undefined, 0), '');
+});
+
+test('filled: says so, with the time left', () => {
+  const d = describeOutcome(captureMetadata(record), 60_000);
+  assert.equal(d.badge.text, 'OK');
+  assert.match(d.message, /9 min 0 s left/);
+  assert.match(d.message, /Teams PowerShell/);
+});
+
+test('an error response shows its AADSTS number and hint', () => {
+  const meta = captureMetadata({
+    ...record, outcome: 'error_response',
+    response: { kind: 'error', error: 'access_denied', aadsts: 'AADSTS65004', hint: 'The user declined consent.' },
+  });
+  const d = describeOutcome(meta);
+  assert.equal(d.badge.text, 'ERR');
+  assert.match(d.title, /AADSTS65004/);
+  assert.match(d.message, /declined consent/);
+});
+
+test('not filled: says why and where the capture waits', () => {
+  const d = describeOutcome({ ...captureMetadata({ ...record, outcome: 'waiting' }), outcome_detail_code: 'no_field' }, 0);
+  assert.equal(d.badge.text, 'CODE');
+  assert.match(d.message, /no field/);
+  assert.match(d.message, /popup/);
+  const p = describeOutcome({ ...captureMetadata({ ...record, outcome: 'waiting' }), outcome_detail_code: 'no_permission' }, 0);
+  assert.match(p.message, /permission|may not fill/);
+});
