@@ -161,7 +161,8 @@ def ping(command: Sequence[str], *, timeout: float = 5.0, env: Optional[dict] = 
         except TimeoutError:
             return PingResult(False, f"the host sent no greeting within {timeout:g} s", elapsed_ms=elapsed())
         if hello is None:
-            return PingResult(False, f"the host exited before greeting (status {proc.poll()}){stderr_tail()}",
+            tail = stderr_tail()   # waits for the exit, so the status is known
+            return PingResult(False, f"the host exited before greeting (status {proc.poll()}){tail}",
                               elapsed_ms=elapsed())
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             return PingResult(False, f"the host's first message is not a greeting: {hello!r:.200}",
