@@ -248,5 +248,78 @@ def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
     _print_token(result, fmt)
 
 
+# --- watch, wait: the local event stream (host/codecatch/stream_client.py) ------------
+
+EXIT_TIMEOUT, EXIT_NO_STREAM = 3, 4
+
+
+def _stream_status(kind, advert):
+    if kind == "no_hosts":
+        click.echo("codecatch: waiting for a browser host to start (open the browser with the "
+                   "codecatch extension)\u2026", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the code redacted unless --reveal).")
+@click.option("--reveal", is_flag=True, help="Show whole codes instead of their first 6 characters.")
+def watch(as_json, reveal):
+    """Print every capture and report from running browser hosts as it happens, until Ctrl-C."""
+    from . import stream_client as sc
+
+    def show(event):
+        if as_json:
+            click.echo(json.dumps(event if reveal else sc.redact_event(event), ensure_ascii=False))
+        else:
+            click.echo(sc.describe_event(event, reveal=reveal))
+
+    try:
+        sc.watch(show, on_status=_stream_status)
+    except KeyboardInterrupt:
+        sys.exit(0)
+    except sc.StreamError as exc:
+        click.echo(f"codecatch: {exc}", err=True)
+        sys.exit(EXIT_NO_STREAM)
+
+
+@main.command()
+@click.option("--timeout", type=float, default=None, metavar="S", help="Give up after S seconds (exit 3). Default: wait forever.")
+@click.option("--format", "fmt", type=click.Choice(["url", "code", "json"]), default="url", show_default=True,
+              help="url: the https URL to paste; code: the bare code; json: the whole capture.")
+@click.option("--state", default=None, help="Wait for the capture with this OAuth state only.")
+@click.option("--claim", is_flag=True, help="Claim that capture (needs --state): the extension will not fill it into a panel.")
+def wait(timeout, fmt, state, claim):
+    """Wait for the next capture from a browser host and print it, e.g. URL=$(codecatch wait).
+
+    Exit status: 0 for a code, 1 for an error response from Microsoft (hint on stderr),
+    3 on timeout, 4 when the event stream cannot be used.
+    """
+    from . import stream_client as sc
+
+    if claim and not state:
+        raise click.UsageError("--claim needs --state (the capture to claim).")
+    try:
+        capture = sc.wait_for_capture(timeout=timeout, state=state, claim=claim, on_status=_stream_status)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except sc.StreamError as exc:
+        click.echo(f"codecatch: {exc}", err=True)
+        sys.exit(EXIT_NO_STREAM)
+    if capture is None:
+        click.echo(f"codecatch: no capture within {timeout:g} s.", err=True)
+        sys.exit(EXIT_TIMEOUT)
+    response = capture["response"]
+    if fmt == "json":
+        click.echo(json.dumps(capture, ensure_ascii=False, indent=2))
+    elif response["kind"] == "code":
+        click.echo(capture["https_url"] if fmt == "url" else response["code"])
+    if response["kind"] != "code":
+        aadsts = f" ({response['aadsts']})" if response.get("aadsts") else ""
+        click.echo(f"codecatch: Microsoft returned an error: {response['error']}{aadsts}", err=True)
+        if response.get("hint"):
+            click.echo(f"hint: {response['hint']}", err=True)
+        sys.exit(EXIT_ERROR_RESPONSE)
+    sys.exit(EXIT_CODE)
+
+
 if __name__ == "__main__":
     main()

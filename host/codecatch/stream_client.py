@@ -1,0 +1,405 @@
+"""The local event stream's client side: find running hosts, subscribe to all of them.
+
+Used by `codecatch watch`, `codecatch wait` and `codecatch login` (PROTOCOL.md,
+"Local event stream"). Each browser runs its own host, so a client follows every
+advertise file in the runtime folder and keeps rescanning it: a host started after
+the client is picked up within `SCAN_INTERVAL_S`. Stale files (the process is gone)
+are removed.
+
+Nothing here prints: the commands pass callbacks. asyncio and websockets are imported
+only when a subscription starts.
+"""
+
+import json
+import os
+import re
+import stat
+import time
+
+from . import events
+
+SCAN_INTERVAL_S = 0.25
+CONNECT_TIMEOUT_S = 2.0
+RETRY_AFTER_S = 1.0  # a host whose connection failed is tried again this much later
+READY_TIMEOUT_S = 3.0  # how long the first scan waits for hosts to acknowledge claims
+MAX_EVENT = 2 * 1024 * 1024  # a capture is at most about 1 MiB (the native cap)
+
+
+class StreamError(Exception):
+    """The event stream cannot be used (for example the runtime folder is not private)."""
+
+
+# -- discovery (plain functions over the file system) --------------------------------
+
+
+class Advert:
+    """One running host, as its advertise file describes it."""
+
+    def __init__(self, path, data):
+        self.path = path
+        self.pid = data["pid"]
+        self.port = data["port"]
+        self.token = data["token"]
+        self.stream = data.get("stream")
+        self.version = data.get("version")
+        self.started_at = data.get("started_at")
+
+    @property
+    def key(self):
+        return (self.pid, self.port, self.token)
+
+    @property
+    def url(self):
+        # Always loopback, whatever the file says: the token never leaves the machine.
+        return f"ws://{events.BIND_ADDRESS}:{self.port}/"
+
+    def __repr__(self):
+        return f"Advert(pid={self.pid}, port={self.port})"
+
+
+def pid_alive(pid):
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5  # access denied: it exists
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_private(folder):
+    """Refuse a runtime folder (or file) another user could write: it could point us at
+    a fake host that hands out forged codes or collects claimed states."""
+    if os.name != "posix":
+        return
+    st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise StreamError(f"{folder} is not a private folder of this user (it must be 0700 and yours); "
+                          "codecatch will not trust advertise files there.")
+
+
+def discover(folder=None, clean=True):
+    """The advertise files of running hosts, oldest first; stale ones are removed."""
+    folder = folder or events.runtime_dir()
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    check_private(folder)
+    found = []
+    for name in names:
+        if not (name.startswith(events.ADVERT_PREFIX) and name.endswith(".json")):
+            continue
+        path = os.path.join(folder, name)
+        advert = _read_advert(path)
+        if advert is None:
+            continue
+        if not pid_alive(advert.pid):
+            if clean:
+                _unlink(path)
+            continue
+        found.append(advert)
+    found.sort(key=lambda a: (a.started_at or 0, a.pid))
+    return found
+
+
+def _read_advert(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, encoding="utf-8") as f:
+        if os.name == "posix" and os.fstat(f.fileno()).st_uid != os.getuid():
+            return None
+        try:
+            data = json.load(f)
+        except ValueError:
+            return None
+    valid = (
+        isinstance(data, dict)
+        and isinstance(data.get("pid"), int) and data["pid"] > 0
+        and isinstance(data.get("port"), int) and 0 < data["port"] < 65536
+        and isinstance(data.get("token"), str) and data["token"]
+    )
+    return Advert(path, data) if valid else None
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# -- presenting events (pure) ----------------------------------------------------------
+
+_CODE_IN_URL = re.compile(r"([?&#]code=)([^&#]*)")
+
+
+def redact_url(url):
+    return _CODE_IN_URL.sub(lambda m: m.group(1) + m.group(2)[:6] + "\u2026", url) if url else url
+
+
+def redact_event(event):
+    """A copy of a stream event with the code cut to its redacted prefix everywhere."""
+    event = json.loads(json.dumps(event))
+    capture = event.get("capture")
+    if isinstance(capture, dict):
+        response = capture.get("response") or {}
+        if response.get("code") is not None:
+            response["code"] = response.get("code_redacted")
+        for holder, name in ((response, "original_uri"), (response, "https_url"), (capture, "https_url")):
+            if isinstance(holder.get(name), str):
+                holder[name] = redact_url(holder[name])
+        fill = capture.get("fill")
+        if isinstance(fill, dict) and isinstance(fill.get("value"), str):
+            fill["value"] = redact_url(fill["value"]) if fill.get("value_kind") == "url" else response.get("code")
+    return event
+
+
+def describe_event(event, reveal=False):
+    """One line for `codecatch watch`."""
+    clock = time.strftime("%H:%M:%S")
+    if event.get("type") == "report":
+        detail = f" ({event['detail']})" if event.get("detail") else ""
+        return f"{clock}  report   {event.get('capture_id')}: {event.get('outcome')}{detail}"
+    capture = event.get("capture") or {}
+    response = capture.get("response") or {}
+    parts = [clock, " capture", capture.get("capture_id", "?")]
+    if response.get("kind") == "code":
+        parts.append("code " + (response["code"] if reveal else response.get("code_redacted") or "?"))
+    else:
+        parts.append(f"error {response.get('error')}" + (f" {response['aadsts']}" if response.get("aadsts") else ""))
+    if response.get("state") is not None:
+        parts.append(f"state {response['state']}")
+    if response.get("app"):
+        parts.append(response["app"])
+    parts.append(f"fill: {capture.get('fill_reason')}")
+    parts.append(f"host {event.get('host_pid')}")
+    return "  ".join(str(p) for p in parts)
+
+
+# -- the subscription (asyncio) ---------------------------------------------------------
+
+
+class Subscription:
+    """Follow every running host; `await next_event()` yields captures and reports.
+
+        async with Subscription(claims=[state]) as sub:
+            await sub.ready()           # claims acknowledged by the hosts found
+            event = await sub.next_event(timeout=30)
+
+    Status changes ("no_hosts", "connected", "lost") go to `on_status(kind, advert)`.
+    """
+
+    def __init__(self, folder=None, claims=(), on_status=None, scan_interval=SCAN_INTERVAL_S):
+        self.folder = folder
+        self.claims = [c for c in claims if c]
+        self.on_status = on_status or (lambda kind, advert: None)
+        self.scan_interval = scan_interval
+        self.connected = {}  # advert key -> Advert
+        self.last_error = {}  # advert key -> why the last connection failed (for doctor-like use)
+        self._tasks = {}
+        self._retry_at = {}
+        self._settled = {}
+
+    async def __aenter__(self):
+        import asyncio
+
+        self._queue = asyncio.Queue()
+        self._first_scan = asyncio.Event()
+        self._scanner = asyncio.create_task(self._scan_forever())
+        return self
+
+    async def __aexit__(self, *exc):
+        import asyncio
+
+        self.on_status = lambda kind, advert: None  # leaving: no more news for the caller
+        tasks = [self._scanner, *self._tasks.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def ready(self, timeout=READY_TIMEOUT_S):
+        """Wait until the hosts found by the first scan are connected and have
+        acknowledged every claim (or failed, or `timeout` passed)."""
+        import asyncio
+
+        try:
+            await asyncio.wait_for(self._first_scan.wait(), timeout)
+            pending = [e.wait() for e in self._settled.values()]
+            if pending:
+                await asyncio.wait_for(asyncio.gather(*pending), timeout)
+        except asyncio.TimeoutError:
+            pass
+        if not self.connected:
+            self.on_status("no_hosts", None)
+        return len(self.connected)
+
+    async def next_event(self, timeout=None):
+        """The next capture or report from any host; None when `timeout` passes."""
+        import asyncio
+
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    async def _scan_forever(self):
+        import asyncio
+
+        while True:
+            now = time.monotonic()
+            try:
+                adverts = discover(self.folder)
+            except (OSError, StreamError):
+                adverts = []  # checked before subscribing; a folder gone or changed meanwhile
+            for advert in adverts:
+                task = self._tasks.get(advert.key)
+                if task is not None and not task.done():
+                    continue
+                if now < self._retry_at.get(advert.key, 0):
+                    continue
+                self._settled[advert.key] = asyncio.Event()
+                self._tasks[advert.key] = asyncio.create_task(self._follow(advert))
+            self._first_scan.set()
+            await asyncio.sleep(self.scan_interval)
+
+    async def _follow(self, advert):
+        import asyncio
+        import logging
+
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, WebSocketException
+
+        wire_log = logging.getLogger("codecatch.stream.wire")
+        wire_log.setLevel(logging.INFO)  # websockets logs frames (codes) at DEBUG
+        settled = self._settled[advert.key]
+        was_connected = False
+        try:
+            async with connect(
+                advert.url,
+                additional_headers={"Authorization": f"Bearer {advert.token}"},
+                proxy=None,  # never route the token through a proxy from the environment
+                compression=None,
+                max_size=MAX_EVENT,
+                open_timeout=CONNECT_TIMEOUT_S,
+                close_timeout=1,
+                user_agent_header=None,
+                logger=wire_log,
+            ) as ws:
+                hello = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT_S))
+                if hello.get("type") != "hello" or hello.get("stream") != events.STREAM_VERSION:
+                    raise StreamError(f"host {advert.pid} speaks stream {hello.get('stream')!r}, "
+                                      f"not {events.STREAM_VERSION}: update codecatch")
+                waiting = set()
+                for n, state in enumerate(self.claims):
+                    await ws.send(json.dumps({"type": "claim", "state": state, "id": n}))
+                    waiting.add(n)
+                self.connected[advert.key] = advert
+                was_connected = True
+                self.last_error.pop(advert.key, None)
+                self.on_status("connected", advert)
+                if not waiting:
+                    settled.set()
+                async for message in ws:
+                    event = json.loads(message)
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("type") == "claimed":
+                        waiting.discard(event.get("id"))
+                        if not waiting:
+                            settled.set()
+                    elif event.get("type") in ("capture", "report"):
+                        event["host_pid"] = advert.pid
+                        self._queue.put_nowait(event)
+        except (OSError, asyncio.TimeoutError, WebSocketException, ValueError, StreamError) as exc:
+            self.last_error[advert.key] = exc if not isinstance(exc, ConnectionClosed) else None
+        finally:
+            settled.set()
+            self._retry_at[advert.key] = time.monotonic() + RETRY_AFTER_S
+            if self.connected.pop(advert.key, None) is not None and was_connected:
+                self.on_status("lost", advert)
+                if not self.connected:
+                    self.on_status("no_hosts", None)
+
+
+# -- blocking helpers for the CLI and `login` -------------------------------------------
+
+
+def _matches(event, state):
+    if event.get("type") != "capture":
+        return False
+    return state is None or (event["capture"].get("response") or {}).get("state") == state
+
+
+async def _wait(timeout, state, claim, on_ready, on_status, folder):
+    import asyncio
+
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    claims = [state] if (claim and state) else []
+    async with Subscription(folder, claims=claims, on_status=on_status) as sub:
+        await sub.ready(READY_TIMEOUT_S if timeout is None else min(READY_TIMEOUT_S, timeout))
+        if on_ready:
+            on_ready()
+        while True:
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
+                return None
+            event = await sub.next_event(left)
+            if event is None:
+                return None
+            if _matches(event, state):
+                return event
+
+
+def wait_for_event(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None):
+    """Block until the next capture event (with `state`, if given); None on timeout.
+
+    With `claim`, the state is claimed on every host (now and any that starts later)
+    so the extension does not fill that capture into a panel. `on_ready()` is called
+    once the hosts running now have acknowledged the claim.
+    """
+    import asyncio
+
+    check = folder or events.runtime_dir()
+    if os.path.isdir(check):
+        check_private(check)
+    return asyncio.run(_wait(timeout, state, claim, on_ready, on_status, folder))
+
+
+def wait_for_capture(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None):
+    """As `wait_for_event`, but return the capture result itself (it holds "response");
+    the event's `source` and `host_pid` are kept under those names."""
+    event = wait_for_event(timeout, state, claim, on_ready, on_status, folder)
+    if event is None:
+        return None
+    return dict(event["capture"], source=event.get("source"), host_pid=event.get("host_pid"))
+
+
+async def _watch(on_event, on_status, folder):
+    async with Subscription(folder, on_status=on_status) as sub:
+        await sub.ready()
+        while True:
+            on_event(await sub.next_event())
+
+
+def watch(on_event, on_status=None, folder=None):
+    """Call `on_event(event)` for every capture and report until interrupted."""
+    import asyncio
+
+    check = folder or events.runtime_dir()
+    if os.path.isdir(check):
+        check_private(check)
+    asyncio.run(_watch(on_event, on_status, folder))
