@@ -205,8 +205,15 @@ class Flow:
     def __init__(self, app, cfg):
         self._app = app
         self.settings = cfg
+        import warnings
+
         try:
-            self._flow = app.initiate_auth_code_flow(cfg.scopes, redirect_uri=cfg.redirect_uri)
+            with warnings.catch_warnings():
+                # MSAL recommends form_post, which a custom-scheme redirect cannot
+                # receive: the browser hands over a URL, so the response is in its query.
+                warnings.filterwarnings("ignore", message="response_mode='form_post'")
+                self._flow = app.initiate_auth_code_flow(
+                    cfg.scopes, redirect_uri=cfg.redirect_uri, response_mode="query")
         except ValueError as exc:  # e.g. a scope MSAL reserves for itself
             raise LoginError("usage", str(exc)) from exc
         self.state = self._flow["state"]
