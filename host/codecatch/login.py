@@ -418,24 +418,38 @@ def paste_receiver(read_line, prompt):
     return receive
 
 
-def stream_receiver():
-    """The default receiver: the local event stream (issue 7), claiming the state so the
-    extension does not fill the code into a panel."""
-    try:
-        from . import stream_client
-    except ImportError:
-        stream_client = None
-    wait = getattr(stream_client, "wait_for_capture", None)
-    if wait is None:
-        raise LoginError(
-            "no_host", "This codecatch has no event stream client, so it cannot receive the "
-                       "capture from the browser.", hint="Use --paste and paste the address by hand.")
+def stream_receiver(on_status=None, folder=None):
+    """The default receiver: the local event stream (issue 7, stream_client), claiming
+    the state on every host (running now or started later, e.g. by the browser that
+    the authorization URL opens) so the extension does not fill the code into a panel.
+
+    on_status(kind) hears "no_hosts", "connected" and "lost". A wait that ends without
+    any host ever connected is reported as `no_host`, not as a plain timeout: the
+    extension is then missing or not running.
+    """
+    from . import stream_client
 
     def receive(state, timeout, ready):
+        seen = []
+
+        def status(kind, advert):
+            if kind == "connected":
+                seen.append(advert)
+            if on_status:
+                on_status(kind)
+
         try:
-            return wait(state=state, timeout=timeout, claim=True, on_ready=ready)
-        except TimeoutError:
-            return None
+            capture = stream_client.wait_for_capture(
+                timeout=timeout, state=state, claim=True, on_ready=ready, on_status=status, folder=folder)
+        except stream_client.StreamError as exc:
+            raise LoginError("no_host", str(exc), hint="Fix the folder's owner and mode, or use --paste.") from exc
+        if capture is None and not seen:
+            raise LoginError(
+                "no_host", f"No browser host of codecatch was running during the {timeout:g} s wait, "
+                           "so nothing could catch the sign-in's redirect.",
+                hint="Open the URL in a browser with the codecatch extension installed and enabled "
+                     "(`codecatch doctor` checks the setup), or use --paste.")
+        return capture
 
     return receive
 
