@@ -188,6 +188,14 @@ def _print_token(result, fmt):
     click.echo(lg.as_json(result) if fmt == "json" else result["access_token"])
 
 
+def _login_stream_status(kind):
+    if kind == "no_hosts":
+        click.echo("codecatch: no browser host is running yet; waiting for one (the browser with the "
+                   "codecatch extension starts it)\u2026", err=True)
+    elif kind == "lost":
+        click.echo("codecatch: a browser host went away; still waiting\u2026", err=True)
+
+
 def _login_failed(exc):
     click.echo(f"codecatch: {exc.message}", err=True)
     if exc.hint:
@@ -224,11 +232,13 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
         if paste:
             receive = lg.paste_receiver(sys.stdin.readline, lambda text: click.echo(text, err=True))
         else:
-            receive = lg.stream_receiver()
+            receive = lg.stream_receiver(on_status=_login_stream_status)
         result = lg.login(cfg, receive, open_url, timeout=timeout, cache_path=cache,
                           reuse_cache=not fresh, username=account)
     except lg.LoginError as exc:
         _login_failed(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
     _print_token(result, fmt)
 
 
