@@ -84,7 +84,7 @@ class Driver(Protocol):
 
     def open_panel(self, url: str): ...  # -> a tab handle, page loaded
     def link_state(self, panel) -> str: ...  # data-state of the sign-in link
-    def click_signin(self, panel): ...  # -> the sign-in tab handle (None if the browser closed it)
+    def click_signin(self, panel, want_tab: bool = False): ...  # -> the sign-in tab if want_tab
     def click_continue(self, signin) -> None: ...  # CMSI Continue in the sign-in tab
     def field_value(self, panel) -> str: ...
     def page_events(self, panel) -> list: ...  # window.__mockEvents
@@ -108,8 +108,8 @@ def run(driver, site, scenario):
                              **start.knobs())
         panel = driver.open_panel(url)
         started.append(Started(start, panel, driver.link_state(panel)))
-    for s in started:
-        s.signin = driver.click_signin(s.panel)
+    for index, s in enumerate(started):
+        s.signin = driver.click_signin(s.panel, want_tab=index in scenario.continue_order)
     for index in scenario.continue_order:
         driver.click_continue(started[index].signin)
     expect = {"filled": _expect_filled, "error": _expect_error, "ignored": _expect_ignored}
@@ -137,18 +137,10 @@ def wait_for(predicate, timeout, interval=0.05):
         time.sleep(interval)
 
 
-def latest_capture(status):
-    """The most recent capture the extension reports, whatever the exact key."""
-    if not isinstance(status, dict):
-        return None
-    for key in ("latest", "last_capture", "lastCapture", "capture"):
-        if status.get(key):
-            return status[key]
-    captures = status.get("captures") or status.get("recent")
-    if isinstance(captures, list) and captures:
-        return captures[-1] if not isinstance(captures[0], dict) or "captured_at" not in captures[0] \
-            else max(captures, key=lambda c: c.get("captured_at") or 0)
-    return None
+def captures(status):
+    """The captures the extension reports (each the host's verdict on one URI:
+    capture_id, kind, aadsts, fill_reason, outcome ...), oldest first."""
+    return list((status or {}).get("captures") or [])
 
 
 def _field_events(driver, panel):
@@ -188,37 +180,48 @@ def _expect_filled(driver, site, started):
     # Each panel received its own code, not another panel's.
     values = [driver.field_value(s.panel) for s in started]
     assert len(set(values)) == len(values), "two panels received the same value"
-    capture = wait_for(lambda: latest_capture(driver.extension_status()), 3.0)
-    assert capture, "the extension reports no capture: " + _evidence(driver, site, started)
+    # What the host received and decided, as the extension reports it: one capture per
+    # sign-in, each a code filled into its opener.
+    filled = wait_for(lambda: [c for c in captures(driver.extension_status())
+                               if c.get("outcome") == "filled"], 3.0)
+    status = driver.extension_status()
+    assert len(filled) == len(started), (
+        f"expected {len(started)} filled capture(s) in the extension's status:\n"
+        + _evidence(driver, site, started))
+    for capture in filled:
+        assert capture["kind"] == "code" and capture["fill_reason"] in ("opener", "armed"), capture
+        assert capture["page_host"] == "login.microsoftonline.com", capture
+    assert status["connection"]["state"] == "connected", status["connection"]
 
 
 def _expect_error(driver, site, started):
     for s in started:
         issued = issued_for(site, s.state)
         assert issued.kind == "error"
-    capture = wait_for(lambda: _error_capture(driver.extension_status()), FILL_TIMEOUT_S)
-    assert capture, ("the extension never surfaced the error response:\n"
-                     + _evidence(driver, site, started))
-    text = json.dumps(capture)
-    assert "65004" in text, f"the surfaced error does not name AADSTS65004: {text[:500]}"
+    errors = wait_for(lambda: [c for c in captures(driver.extension_status())
+                               if c.get("kind") == "error"], FILL_TIMEOUT_S)
+    assert errors, ("the extension never surfaced the error response:\n"
+                    + _evidence(driver, site, started))
+    (capture,) = errors
+    assert capture["aadsts"] == "AADSTS65004" and capture["error"] == "access_denied", capture
+    assert capture["hint"], f"no hint for the admin: {capture}"
+    assert capture["fill_reason"] == "error_response", capture
     time.sleep(0.3)
     for s in started:
         assert driver.field_value(s.panel) == "", "an error response filled the field"
         assert not _field_events(driver, s.panel), "an error response touched the field"
 
 
-def _error_capture(status):
-    capture = latest_capture(status)
-    if not capture:
-        return None
-    text = json.dumps(capture)
-    return capture if ("error" in text and "AADSTS" in text) else None
-
-
 def _expect_ignored(driver, site, started):
     for s in started:
         issued = issued_for(site, s.state)
         assert issued.host not in ("login.microsoftonline.com",), issued
+    # The browser did try the launch, and the extension saw and refused it (so the
+    # silence below is not merely a navigation that never happened).
+    refused = wait_for(lambda: [i for i in (driver.extension_status().get("ignored") or [])
+                                if i.get("reason") == "not_signin_host"], QUIET_S)
+    assert refused, ("the extension never reported ignoring the non-Microsoft launch:\n"
+                     + _evidence(driver, site, started))
     time.sleep(QUIET_S)
     for s in started:
         assert driver.field_value(s.panel) == "", (
@@ -226,7 +229,7 @@ def _expect_ignored(driver, site, started):
             + _evidence(driver, site, started))
         assert not _field_events(driver, s.panel), "the field saw events"
     status = driver.extension_status()
-    capture = latest_capture(status)
     for issued in site.issued:
         assert issued.code[:12] not in json.dumps(status), "the evil code reached the extension's state"
-    assert not capture, f"the extension reports a capture from a non-Microsoft page: {capture}"
+    assert not captures(status), (
+        f"the extension accepted a capture from a non-Microsoft page: {captures(status)}")
