@@ -4,7 +4,6 @@ profile folder, then each fault broken on purpose, named, and fixed by its own f
 import json
 import shlex
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from codecatch.cli import main
 from codecatch.identity import HOST_NAME
 from codecatch.install import browsers as B
-from codecatch.install import doctor, installer
+from codecatch.install import doctor
 from codecatch.install.installer import apply, plan
 from codecatch.install.registry import MemoryRegistry
 
