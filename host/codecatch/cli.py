@@ -331,5 +331,22 @@ def wait(timeout, fmt, state, claim):
     sys.exit(EXIT_CODE)
 
 
+@main.command()
+@click.option("--style", "styles", multiple=True, type=click.Choice(["302", "cmsi"]),
+              help="How the mock sign-in ends (repeatable; default: both).")
+@click.option("--browser", metavar="PATH", help="A Chromium, Chrome or Edge executable to use.")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+def demo(styles, browser, headed):
+    """The whole flow in a headless browser against built-in mock sign-in and panel pages."""
+    from . import demo as demo_module
+
+    try:
+        demo_module.run(click.echo, styles=styles or ("302", "cmsi"), browser=browser,
+                        headless=not headed)
+    except demo_module.DemoError as exc:
+        click.echo(f"codecatch demo: {exc}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
