@@ -34,6 +34,13 @@ const log = (...args) => console.info('codecatch:', ...args);
 
 async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   if (!isNativeRedirect(uri)) return;
+  const key = dedupeKey(uri);
+  if (recent.has(key)) {
+    // Already handled via a faster channel; a late channel may no longer know the frame
+    // (Chromium closes a tab whose first navigation was a 302 to the custom scheme).
+    stats.duplicates += 1;
+    return;
+  }
   // The rule that holds everywhere: only from a frame on a Microsoft sign-in host
   // (DESIGN.md), as the browser reported that frame.
   if (!isSigninUrl(pageUrl) && !isNativeclientUrl(uri)) {
@@ -43,7 +50,7 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
     log(`ignored a ${schemeOf(uri)} redirect from ${hostOf(pageUrl) || 'an unknown frame'} (${channel})`);
     return;
   }
-  if (!recent.add(dedupeKey(uri))) {
+  if (!recent.add(key)) {
     stats.duplicates += 1;
     return;
   }

@@ -19,6 +19,12 @@ export class RecentKeys {
     return true;
   }
 
+  /** True while `key` is remembered (does not add it). */
+  has(key) {
+    const at = this.#seen.get(key);
+    return at !== undefined && this.now() - at < this.ttlMs;
+  }
+
   get size() {
     return this.#seen.size;
   }

@@ -8,6 +8,8 @@ test('a key is handled once until it expires', () => {
   const keys = new RecentKeys({ ttlMs: 100, now: () => now });
   assert.equal(keys.add('a'), true);
   assert.equal(keys.add('a'), false);
+  assert.equal(keys.has('a'), true);
+  assert.equal(keys.has('zzz'), false);
   assert.equal(keys.add('b'), true);
   now += 100;
   assert.equal(keys.add('a'), true, 'forgotten after the ttl');
