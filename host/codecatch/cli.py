@@ -267,6 +267,10 @@ def _stream_status(kind, advert):
     if kind == "no_hosts":
         click.echo("codecatch: waiting for a browser host to start (open the browser with the "
                    "codecatch extension)\u2026", err=True)
+    elif kind == "connected":
+        click.echo(f"codecatch: listening to the browser host with pid {advert.pid}", err=True)
+    elif kind == "lost":
+        click.echo(f"codecatch: the browser host with pid {advert.pid} went away", err=True)
 
 
 @main.command()

@@ -200,7 +200,8 @@ class Subscription:
             await sub.ready()           # claims acknowledged by the hosts found
             event = await sub.next_event(timeout=30)
 
-    Status changes ("no_hosts", "connected", "lost") go to `on_status(kind, advert)`.
+    Status changes go to `on_status(kind, advert)`: "connected" (subscribed, every claim
+    acknowledged), "lost" (that host went away) and "no_hosts" (none to follow).
     """
 
     def __init__(self, folder=None, claims=(), on_status=None, scan_interval=SCAN_INTERVAL_S):
@@ -276,6 +277,13 @@ class Subscription:
             self._first_scan.set()
             await asyncio.sleep(self.scan_interval)
 
+    def _settle(self, advert, settled):
+        # "connected" means subscribed with every claim acknowledged: from now on this
+        # host publishes to us and will not fill a claimed capture.
+        if not settled.is_set():
+            settled.set()
+            self.on_status("connected", advert)
+
     async def _follow(self, advert):
         import asyncio
         import logging
@@ -310,9 +318,8 @@ class Subscription:
                 self.connected[advert.key] = advert
                 was_connected = True
                 self.last_error.pop(advert.key, None)
-                self.on_status("connected", advert)
                 if not waiting:
-                    settled.set()
+                    self._settle(advert, settled)
                 async for message in ws:
                     event = json.loads(message)
                     if not isinstance(event, dict):
@@ -320,14 +327,14 @@ class Subscription:
                     if event.get("type") == "claimed":
                         waiting.discard(event.get("id"))
                         if not waiting:
-                            settled.set()
+                            self._settle(advert, settled)
                     elif event.get("type") in ("capture", "report"):
                         event["host_pid"] = advert.pid
                         self._queue.put_nowait(event)
         except (OSError, asyncio.TimeoutError, WebSocketException, ValueError, StreamError) as exc:
             self.last_error[advert.key] = exc if not isinstance(exc, ConnectionClosed) else None
         finally:
-            settled.set()
+            settled.set()  # failed or closed: nothing more to wait for here
             self._retry_at[advert.key] = time.monotonic() + RETRY_AFTER_S
             if self.connected.pop(advert.key, None) is not None and was_connected:
                 self.on_status("lost", advert)
