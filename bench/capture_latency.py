@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Click-to-field-filled latency of codecatch, beside the floor, in a real headless
+browser with the real extension and host (installed by `codecatch install`) against
+the mock sign-in and panel (codecatch.mocksite).
+
+    python bench/capture_latency.py [-n 20] [--style 302 --style cmsi] [--json FILE]
+
+What is measured, per sign-in (all stamps are milliseconds since the epoch, taken as
+close to the event as possible; same machine, so the clocks agree to well under 1 ms):
+
+- click: the user's last action. For the 302 style that is the click on the panel's
+  "get Authorization Code" link (the panel page stamps it in its own click listener);
+  for Confirm-My-Sign-In it is the click on Continue (the sign-in page stamps it and
+  posts the stamp with the form).
+- navigation (the floor): the moment the custom-scheme navigation exists, with no
+  native round trip and no extension work. For 302, the moment the mock finished
+  writing the 302 response (the browser cannot learn of the redirect earlier). For
+  Confirm-My-Sign-In, the page's own Navigation API `navigate` listener in the
+  /appverify page, which fires when its inline `document.location.replace(...)` runs;
+  that is the earliest any script can observe it.
+- filled: the panel page's own `input` event listener on the Authorization Code field
+  (the extension sets the value, then dispatches `input` and `change`).
+
+`floor` = navigation - click; `filled` = filled - click; `overhead` = filled - navigation
+for each sign-in: the cost of everything codecatch adds (capture channel, message to
+the background, native round trip to the host, fill via scripting). Medians and 95th
+percentiles (nearest rank) over N sign-ins per style, after 2 unrecorded warm-ups.
+Every sign-in runs in a fresh panel tab (Chromium swallows trusted clicks in a tab that
+showed the "Open xdg-open?" prompt, FIELD-NOTES.md section 3).
+
+Browsers are columns: RUNNERS maps a browser name to a runner with the same
+`signin(style) -> Sample` method, so a Firefox runner (issue 5) adds a column without
+changing the method.
+"""
+
+import argparse
+import dataclasses
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from codecatch.identity import CHROMIUM_EXTENSION_ID
+from codecatch.mocksite import MockSite
+from codecatch.mocksite import browser as mockbrowser
+from codecatch.mocksite.panel import AUTH_FIELD_ID, SIGNIN_LINK_ID
+
+STYLES = ("302", "cmsi")
+WARMUP = 2
+
+
+@dataclasses.dataclass
+class Sample:
+    style: str
+    click: float
+    navigation: float
+    filled: float
+
+    @property
+    def floor(self):
+        return self.navigation - self.click
+
+    @property
+    def total(self):
+        return self.filled - self.click
+
+    @property
+    def overhead(self):
+        return self.filled - self.navigation
+
+
+class ChromiumRunner:
+    name = "chromium"
+
+    def __init__(self, site, executable, workdir, timeout=10.0):
+        self.site, self.timeout = site, timeout
+        from playwright.sync_api import sync_playwright
+
+        source = mockbrowser.repo_root()
+        if source is None:
+            sys.exit("run the benchmark from a codecatch source tree")
+        extension = mockbrowser.prepare_extension(source, workdir / "extension")
+        env = mockbrowser.isolated_env(workdir / "env")
+        mockbrowser.install_host(workdir / "profile", env)
+        self._pw = sync_playwright().start()
+        self.context = self._pw.chromium.launch_persistent_context(
+            str(workdir / "profile"), **mockbrowser.launch_options(site, extension, executable, env=env))
+        if not any(CHROMIUM_EXTENSION_ID in w.url for w in self.context.service_workers):
+            self.context.wait_for_event("serviceworker", timeout=10_000,
+                                        predicate=lambda w: CHROMIUM_EXTENSION_ID in w.url)
+        popup = json.loads((extension / "manifest.json").read_text())["action"]["default_popup"]
+        self._status = self.context.new_page()
+        self._status.goto(f"chrome-extension://{CHROMIUM_EXTENSION_ID}/{popup}")
+        self._wait(lambda: (self._status.evaluate("chrome.runtime.sendMessage({type:'status'})")
+                            or {}).get("connection", {}).get("state") == "connected",
+                   "the extension never connected to the host")
+
+    def signin(self, style):
+        panel = self.context.new_page()
+        signin = None
+        try:
+            panel.goto(self.site.panel_url("panel.test", outcome=style), wait_until="load")
+            state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
+            if style == "cmsi":
+                with self.context.expect_page(timeout=self.timeout * 1000) as info:
+                    panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
+                signin = info.value
+                signin.wait_for_selector("#idSIButton9")
+                signin.click("#idSIButton9", no_wait_after=True)
+            else:
+                panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
+            filled = self._wait(lambda: self._input_at(panel), f"{style}: the field was not filled")
+            issued = self.site.issued_for_state(state)[-1]
+            if style == "cmsi":
+                click = issued.clicked_at
+                navigation = signin.evaluate("window.__mockNavigateAt || null") or issued.responded_at
+            else:
+                click = next(e["at"] for e in panel.evaluate("window.__mockEvents")
+                             if e["type"] == "click")
+                navigation = issued.responded_at
+            if panel.evaluate(f"document.getElementById('{AUTH_FIELD_ID}').value") != issued.https_url:
+                raise RuntimeError("the field holds something other than what the sign-in issued")
+            return Sample(style, click, navigation, filled)
+        finally:
+            for page in (signin, panel):
+                if page is not None and not page.is_closed():
+                    page.close()
+
+    def _input_at(self, panel):
+        return next((e["at"] for e in panel.evaluate("window.__mockEvents || []")
+                     if e["type"] == "input" and e["target"] == AUTH_FIELD_ID), None)
+
+    def _wait(self, predicate, message):
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.01)
+        raise RuntimeError(message)
+
+    def close(self):
+        self.context.close()
+        self._pw.stop()
+
+
+RUNNERS = {"chromium": ChromiumRunner}  # issue 5: "firefox": FirefoxRunner
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def summarize(samples):
+    out = {}
+    for metric in ("floor", "total", "overhead"):
+        values = [getattr(s, metric) for s in samples]
+        out[metric] = {"median": statistics.median(values), "p95": p95(values)}
+    out["n"] = len(samples)
+    return out
+
+
+def table(results):
+    """results: {browser: {style: summary}} -> text, one column per browser."""
+    browsers = list(results)
+    label = {"floor": "floor: click -> navigation", "total": "click -> field filled",
+             "overhead": "codecatch overhead (filled - navigation)"}
+    lines = [f"{'':46}" + "".join(f"{b:>22}" for b in browsers),
+             f"{'':46}" + "".join(f"{'median / p95 ms':>22}" for _ in browsers)]
+    styles = sorted({s for r in results.values() for s in r}, key=STYLES.index)
+    for style in styles:
+        n = "/".join(str(results[b][style]["n"]) for b in browsers if style in results[b])
+        lines.append(f"{'302 redirect' if style == '302' else 'Confirm My Sign-In'} (n={n})")
+        for metric in ("floor", "total", "overhead"):
+            cells = []
+            for b in browsers:
+                m = results[b].get(style, {}).get(metric)
+                cells.append(f"{m['median']:8.1f} / {m['p95']:7.1f}" if m else f"{'-':>19}")
+            lines.append(f"  {label[metric]:44}" + "".join(f"{c:>22}" for c in cells))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=20, help="sign-ins per style (default 20)")
+    parser.add_argument("--style", action="append", choices=STYLES, help="default: both")
+    parser.add_argument("--browser", action="append", choices=sorted(RUNNERS),
+                        help="default: every browser with a runner")
+    parser.add_argument("--executable", help="Chromium-family executable (default: found)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw samples as JSON")
+    args = parser.parse_args(argv)
+    styles = args.style or list(STYLES)
+    results, raw = {}, {}
+    with MockSite() as site:
+        for name in args.browser or list(RUNNERS):
+            executable = args.executable or mockbrowser.find_chromium_family()[2]
+            with tempfile.TemporaryDirectory(prefix="codecatch-bench-") as tmp:
+                runner = RUNNERS[name](site, executable, Path(tmp))
+                try:
+                    results[name], raw[name] = {}, {}
+                    for style in styles:
+                        for _ in range(WARMUP):
+                            runner.signin(style)
+                        samples = [runner.signin(style) for _ in range(args.n)]
+                        results[name][style] = summarize(samples)
+                        raw[name][style] = [dataclasses.asdict(s) for s in samples]
+                        print(f"{name} {style}: {args.n} sign-ins done", file=sys.stderr)
+                finally:
+                    runner.close()
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": results, "samples": raw}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
