@@ -48,12 +48,10 @@ export function listenForCaptures(api, onCapture) {
   //    frame still shows, which only the browser can tell (getFrame).
   const fromNavigation = (channel) => async (d) => {
     if (!isNativeRedirect(d.url)) return;
-    let pageUrl = '';
-    try {
-      pageUrl = (await api.webNavigation.getFrame({ tabId: d.tabId, frameId: d.frameId }))?.url ?? '';
-    } catch {
-      pageUrl = ''; // tab gone: the capture is refused unless the URI is a nativeclient URL
-    }
+    // A closed tab has no frame: the capture is then refused unless the URI is a
+    // nativeclient URL (a faster channel has usually handled it already).
+    const frame = await api.webNavigation.getFrame({ tabId: d.tabId, frameId: d.frameId }).catch(() => null);
+    const pageUrl = frame?.url ?? '';
     onCapture({ channel, uri: d.url, pageUrl, tabId: d.tabId, frameId: d.frameId });
   };
   // Chromium filters custom schemes out of onBeforeNavigate; Firefox reports them there.

@@ -125,7 +125,7 @@ export function fillField({ selector = null, value = '', origin = null, dryRun =
   let how = null;
   let info = null;
   if (selector) {
-    let el = null;
+    let el;
     try {
       el = doc.querySelector(selector);
     } catch {

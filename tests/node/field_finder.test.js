@@ -8,7 +8,7 @@ const URL_VALUE = 'https://Microsoft.AAD.BrokerPlugin/12128f48?code=0.AXkAabc&st
 
 /** The field fillField picks on `html` (its id, or name), or null. */
 async function pick(html, request = {}) {
-  return withPage(html, (doc) => {
+  return withPage(html, () => {
     const r = fillField({ value: URL_VALUE, ...request, dryRun: true });
     return r.ok ? (r.field.id || r.field.name) : null;
   });
