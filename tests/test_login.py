@@ -327,7 +327,7 @@ def test_cli_error_response_exit_1_with_hint(idp, ca, monkeypatch):
     idp.next_error = ("access_denied", "AADSTS65004: User declined to consent to access the app.")
     session = idp.session(ca)
     browser = BrowserStandIn(session)
-    monkeypatch.setattr(login, "stream_receiver", lambda: browser)
+    monkeypatch.setattr(login, "stream_receiver", lambda **kw: browser)
     monkeypatch.setattr("webbrowser.open", lambda url: browser.open_url(url) or True)
     result = CliRunner().invoke(cli.main, ["login", "--client", "teams-powershell", "--authority-host", idp.host,
                                            "--tenant", "contoso", "--ca-bundle", ca])
@@ -338,7 +338,7 @@ def test_cli_error_response_exit_1_with_hint(idp, ca, monkeypatch):
 
 
 def test_cli_timeout_exit_3(idp, ca, monkeypatch):
-    monkeypatch.setattr(login, "stream_receiver", lambda: lambda state, timeout, ready: ready())
+    monkeypatch.setattr(login, "stream_receiver", lambda **kw: lambda state, timeout, ready: ready())
     result = CliRunner().invoke(cli.main, ["login", "--client", "azure-cli", "--authority-host", idp.host,
                                            "--ca-bundle", ca, "--print-url", "--timeout", "1"])
     assert result.exit_code == 3, result.output
