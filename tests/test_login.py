@@ -353,3 +353,10 @@ def test_cli_token_requires_cache():
 def test_cli_unknown_client_is_a_usage_error():
     result = CliRunner().invoke(cli.main, ["login", "--client", "nope", "--paste"])
     assert result.exit_code == 2 and "Unknown client" in result.output
+
+
+def test_cli_unreachable_authority_exit_5(tmp_path):
+    result = CliRunner().invoke(cli.main, ["login", "--client", "azure-cli", "--authority-host", "127.0.0.1:1",
+                                           "--paste"], input="")
+    assert result.exit_code == 5, result.output
+    assert "Cannot reach 127.0.0.1:1" in result.output and "hint:" in result.output

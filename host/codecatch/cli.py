@@ -149,8 +149,10 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
 
 # --- login, token (host/codecatch/login.py; msal is imported only inside) --------------
 
-# Exit statuses of login/token: 1 and 2 as for `parse`; 3 timeout; 4 nothing to ask.
-_LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4, "no_account": 4}
+# Exit statuses of login/token: 1 and 2 as for `parse`; 3 timeout; 4 nothing to ask;
+# 5 the authority cannot be reached.
+_LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4, "no_account": 4,
+               "network": 5}
 
 
 def _login_options(f):

@@ -10,7 +10,6 @@ token the mock issued for that code.
 
 import re
 import subprocess
-import sys
 import threading
 import time
 
