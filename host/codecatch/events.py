@@ -353,4 +353,6 @@ def stop():
         stream.stop()
 
 
-atexit.register(stop)  # also covers a host ended by SIGTERM (see nativehost)
+# nativehost.main() calls stop() on its way out; atexit covers an embedding that does
+# not. A host ended by a signal leaves its file behind: clients clean it (dead pid).
+atexit.register(stop)
