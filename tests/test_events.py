@@ -208,6 +208,14 @@ def test_advert_file_is_private_complete_and_removed_on_exit(hosts, run_dir):
     assert not host.path.exists()
 
 
+def test_a_host_that_exits_while_the_stream_starts_leaves_no_file(env, run_dir):
+    for _ in range(3):
+        host = HostProcess(env)
+        assert host.recv()["type"] == "hello"
+        assert host.close()[0] == 0  # at once: the stream thread is still importing
+        assert not run_dir.exists() or not list(run_dir.iterdir())
+
+
 def test_an_existing_runtime_folder_is_made_private(tmp_path, env, run_dir):
     run_dir.mkdir(mode=0o755)
     os.chmod(run_dir, 0o755)

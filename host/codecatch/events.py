@@ -139,6 +139,7 @@ class EventStream:
         self._loop = None
         self._stop = None
         self._done = threading.Event()
+        self._stopping = False
 
     # -- called from the host's main thread --
 
@@ -165,6 +166,10 @@ class EventStream:
 
     def stop(self, timeout=0.5):
         """Remove the advertise file, then close the clients (1001) briefly."""
+        self._stopping = True
+        # A host that exits while the stream is still starting waits for it briefly, so
+        # the file is not written after this cleanup ran.
+        self.ready.wait(timeout)
         if self.advert_file:
             _unlink(self.advert_file)
             self.advert_file = None
@@ -194,7 +199,6 @@ class EventStream:
 
     async def _serve(self):
         import asyncio
-
         import logging
         import secrets
 
@@ -232,6 +236,8 @@ class EventStream:
                 "version": __version__,
                 "started_at": int(time.time() * 1000),
             })
+            if self._stopping:
+                return
             self.host.subscribers = self
             self.ready.set()
             log.debug("local event stream on %s:%d", BIND_ADDRESS, self.port)
