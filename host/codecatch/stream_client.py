@@ -410,3 +410,37 @@ def watch(on_event, on_status=None, folder=None):
     if os.path.isdir(check):
         check_private(check)
     asyncio.run(_watch(on_event, on_status, folder))
+
+
+# -- a one-shot check of the running hosts (for `codecatch doctor`) ---------------------
+
+
+async def _probe_one(advert, timeout):
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    try:
+        async with connect(advert.url, additional_headers={"Authorization": f"Bearer {advert.token}"},
+                           proxy=None, open_timeout=timeout, close_timeout=1, user_agent_header=None) as ws:
+            hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    except Exception as exc:  # any failure is the answer: refused, timed out, garbage
+        return advert, False, f"host {advert.pid} on 127.0.0.1:{advert.port} did not answer ({exc.__class__.__name__}: {exc})"
+    if hello.get("type") != "hello" or hello.get("stream") != events.STREAM_VERSION:
+        return advert, False, f"host {advert.pid} speaks stream {hello.get('stream')!r}, not {events.STREAM_VERSION}"
+    return advert, True, f"host {advert.pid} answers on 127.0.0.1:{advert.port} (codecatch {hello.get('version')})"
+
+
+def probe_hosts(timeout=2.0, folder=None):
+    """[(advert, ok, message)] for every advertised running host. Raises StreamError
+    when the runtime folder is not private."""
+    import asyncio
+
+    adverts = discover(folder)
+    if not adverts:
+        return []
+
+    async def run():
+        return await asyncio.gather(*(_probe_one(a, timeout) for a in adverts))
+
+    return list(asyncio.run(run()))

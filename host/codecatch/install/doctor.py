@@ -246,10 +246,32 @@ def diagnose(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: O
     else:
         locations = B.detect(layout, system=system)
     record = installer._load_record(installer.record_path(layout, system))
-    return [_diagnose_one(loc, layout, extension_ids, record, timeout, run_host) for loc in locations]
+    stream = check_event_stream() if run_host and locations else (SKIP, "not run (not this machine's layout)", None)
+    return [_diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream) for loc in locations]
 
 
-def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host) -> Diagnosis:
+def check_event_stream(timeout: float = 2.0):
+    """(status, message, fix) for the local event stream of the hosts running now.
+
+    The stream lives as long as a browser keeps its host running, so "none running"
+    is not a fault: the browser starts the host when the extension loads.
+    """
+    from .. import stream_client
+
+    try:
+        results = stream_client.probe_hosts(timeout=timeout)
+    except stream_client.StreamError as exc:
+        return FAIL, str(exc), "remove the folder (codecatch recreates it private) or fix its owner and mode (0700)"
+    if not results:
+        return SKIP, ("no browser host is running now; it starts when the browser loads the extension "
+                      "(then `codecatch watch` and `codecatch login` can reach it)"), None
+    bad = [m for _, ok, m in results if not ok]
+    if bad:
+        return FAIL, "; ".join(bad), "restart the browser (its host restarts with it), then run codecatch doctor again"
+    return OK, "; ".join(m for _, _, m in results), None
+
+
+def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=None) -> Diagnosis:
     b = loc.browser
     mfile = installer.manifest_path(loc)
     d = Diagnosis(b.name, b.label, str(loc.profile), str(mfile), loc.registry_key)
@@ -410,7 +432,8 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host) -> Diag
                 older or f"run it by hand to see its error: {shlex.join(host_cmd + args)} </dev/null")
 
     # 10. the local event stream
-    add("event stream", SKIP, "not checked: this version has no local event stream yet")
+    status, message, stream_fix = stream or (SKIP, "not checked", None)
+    add("event stream", status, message, stream_fix)
     return d
 
 
