@@ -29,6 +29,7 @@ export function captureMetadata(record) {
     error: r.error ?? null,
     aadsts: r.aadsts ?? null,
     hint: r.hint ?? null,
+    received_at: record.received_at ?? null, // when the extension saw the redirect
     captured_at: record.captured_at ?? null,
     expires_at: record.expires_at ?? null,
     duplicate: record.duplicate ?? false,
