@@ -10,12 +10,14 @@ import { RecentKeys } from './lib/dedupe.js';
 import { dedupeKey, isNativeclientUrl, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
 import { captureMetadata } from './lib/summary.js';
+import { listenForFillHere } from './menus.js';
 import { announce, showBadge } from './notify.js';
 import { SessionState } from './session_state.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const CAPTURE_TIMEOUT_MS = 5000;
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
+const CONFIG_TIMEOUT_MS = 3000;
 
 const session = new SessionState(api);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
@@ -123,7 +125,9 @@ async function sendToHost(record, source) {
     return;
   }
   await session.addCapture(record);
-  await fillAndReport(record, { tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value, checkPermission: true });
+  // An armed tab was the user's choice in the popup, whose activeTab grant may stand in
+  // for the host permission (executeScript still refuses a tab it may not touch).
+  await fillAndReport(record, { tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value, checkPermission: result.fill.target !== 'armed' });
 }
 
 async function fillAndReport(record, target) {
@@ -202,7 +206,7 @@ const handlers = {
   },
   // The popup's Fill: into the tab the user is looking at (activeTab stands in for the
   // host permission there), or the capture's own target.
-  fill: async ({ capture_id: id, tab_id: tabId }) => {
+  fill: async ({ capture_id: id, tab_id: tabId, selector = null }) => {
     const record = session.findCapture(id);
     if (!record) return { ok: false, message: 'No capture to fill.' };
     if (record.response?.kind === 'error') return { ok: false, message: 'An error response has no code to fill.' };
@@ -211,7 +215,7 @@ const handlers = {
     const target = tabId ?? record.fill?.tab_id;
     if (target === undefined) return { ok: false, message: 'No tab to fill.' };
     const done = await fillAndReport(record, {
-      tabId: target, origin: null, selector: target === record.fill?.tab_id ? record.fill?.selector : null, value, checkPermission: false,
+      tabId: target, origin: null, selector: selector ?? (target === record.fill?.tab_id ? record.fill?.selector : null), value, checkPermission: false,
     });
     return { ok: done.outcome === 'filled', outcome: done.outcome, message: done.detail };
   },
@@ -230,6 +234,14 @@ const handlers = {
     showBadge(api, null);
     return { ok: true };
   },
+  // The options page edits the host's configuration (DESIGN.md: one place for panel rules).
+  'config.get': async () => connection.request('config.get', {}, { timeoutMs: CONFIG_TIMEOUT_MS })
+    .then((c) => ({ ok: true, config: c }), (err) => ({ ok: false, code: err.code, message: err.message })),
+  'config.set': async ({ config: wanted }) => connection.request('config.set', { config: wanted }, { timeoutMs: CONFIG_TIMEOUT_MS })
+    .then((c) => {
+      config = { ...config, ...c };
+      return { ok: true, config: c };
+    }, (err) => ({ ok: false, code: err.code, message: err.message })),
   parse: async ({ text }) => connection.request('parse', { text: String(text ?? '') })
     .then((result) => ({ ok: true, result }), (err) => ({ ok: false, code: err.code, message: err.message })),
 };
@@ -267,9 +279,11 @@ listenForCaptures(api, (c) => {
   handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
 });
 listenForOpeners(api, (tabId, openerId) => session.rememberOpener(tabId, openerId), (tabId) => session.forgetTab(tabId));
+// The context menu and the keyboard command: the latest capture into the focused field.
+const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector })));
 
 // For tests that evaluate in the worker (Playwright's service worker handle).
-globalThis.codecatch = { status, connection };
+globalThis.codecatch = { status, connection, fillHere };
 
 // Connect now, so the first capture does not wait for the host's start-up; the open
 // port also keeps the MV3 worker alive (FIELD-NOTES.md section 4).

@@ -1,64 +1,251 @@
-// The toolbar popup, minimal for now (issue 6 grows it): the host's status and the
-// latest capture with Copy URL and Fill. Everything comes from the background's
-// runtime-message API; the popup keeps nothing.
+// The toolbar popup: the host's status, the latest capture and its actions, arming
+// this tab, a paste box parsed by the host, and this session's captures. Everything
+// comes from the background's runtime-message API (extension/README.md); the popup
+// writes nothing to storage, and a pasted code lives only in this page's memory.
 
-import { timeLeft } from '../lib/summary.js';
+import { fillTab, originPattern } from '../fill.js';
+import { localize, t } from '../ui/i18n.js';
+import { appLine, badgeFor, expiryLine, hostLine, isExpired, recentLine, signinLine } from '../ui/view.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const $ = (id) => document.getElementById(id);
 const ask = (message) => api.runtime.sendMessage(message);
 
-function describeHost(c) {
-  if (c.state === 'connected') return `Connected to codecatch host ${c.host?.version ?? ''} (protocol ${c.host?.protocol}).`;
-  if (c.problem) return c.problem.message;
-  return c.state === 'connecting' ? 'Connecting to the native host…' : `Native host: ${c.state}.`;
+let status = null;
+let thisTab = null; // the tab the popup was opened over
+let pasted = null; // the host's parse result, code included: memory only
+
+// ---- the tab the popup acts on ----------------------------------------------------
+
+async function findThisTab() {
+  // `?tab=ID` lets the popup page be opened in a tab of its own (tests, screenshots).
+  const wanted = Number(new URLSearchParams(location.search).get('tab'));
+  if (Number.isInteger(wanted) && wanted >= 0) return api.tabs.get(wanted).catch(() => null);
+  const [tab] = await api.tabs.query({ active: true, currentWindow: true });
+  return tab ?? null;
 }
 
-function render(status) {
-  const c = status.connection;
-  $('host-status').textContent = describeHost(c);
-  $('host-status').classList.toggle('problem', Boolean(c.problem) && c.state !== 'connected');
-  $('retry').hidden = c.state === 'connected' || c.state === 'connecting';
+function webOrigin(tab) {
+  try {
+    const u = new URL(tab?.url ?? '');
+    return /^https?:$/.test(u.protocol) ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- rendering ---------------------------------------------------------------------
+
+function say(text, problem = false) {
+  $('action-result').textContent = text ?? '';
+  $('action-result').classList.toggle('problem', problem);
+}
+
+function render() {
+  const host = hostLine(status.connection);
+  $('host-status').textContent = host.text;
+  $('host-status').classList.toggle('problem', host.problem);
+  $('retry').hidden = !host.problem;
+
+  const badge = badgeFor(status);
+  $('state').textContent = badge.text ? `${badge.text} · ${badge.label}` : badge.label;
+  $('state').style.background = badge.color;
+
   const latest = status.latest;
   $('capture').hidden = !latest;
   $('no-capture').hidden = Boolean(latest);
-  if (!latest) return;
-  const what = latest.kind === 'error'
-    ? `Error ${latest.aadsts ?? latest.error ?? ''}: ${latest.hint ?? ''}`
-    : `${latest.app ?? latest.client_id ?? latest.scheme ?? 'redirect'} from ${latest.page_host ?? 'sign-in'}`;
-  $('capture-what').textContent = what;
-  $('capture-code').textContent = latest.code_redacted ?? '—';
-  $('capture-expiry').textContent = latest.expires_at ? timeLeft(latest.expires_at) : '—';
-  $('capture-outcome').textContent = latest.outcome_detail ?? latest.outcome ?? '';
-  const usable = latest.kind === 'code';
-  $('copy-url').disabled = latest.kind === 'error';
-  $('fill').disabled = !usable;
+  if (latest) renderCapture(latest);
+  renderArmed();
+
+  const recent = status.captures ?? [];
+  $('recent-section').hidden = recent.length === 0;
+  const lines = recent.map(recentLine);
+  const list = $('recent');
+  if (list.dataset.lines !== JSON.stringify(lines)) {
+    list.dataset.lines = JSON.stringify(lines);
+    list.replaceChildren(...lines.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
+  }
+}
+
+function renderCapture(latest) {
+  const section = $('capture');
+  const isError = latest.kind === 'error';
+  section.classList.toggle('kind-error', isError);
+  section.classList.toggle('kind-code', !isError);
+  $('capture-app').textContent = appLine(latest);
+  $('capture-signin').textContent = signinLine(latest);
+  $('capture-code').textContent = latest.code_redacted ?? t('codeNotYet');
+  $('capture-expiry').textContent = expiryLine(latest);
+  $('capture-expiry').classList.toggle('problem', isExpired(latest));
+  $('capture-error').textContent = [latest.aadsts, latest.error].filter(Boolean).join(' · ') || '—';
+  $('capture-hint').textContent = latest.hint ?? t('noHint');
+  $('capture-outcome').textContent = latest.outcome_detail ?? outcomeText(latest.outcome);
+  const hasCode = latest.kind === 'code';
+  $('copy-code').disabled = !hasCode;
+  $('fill').disabled = !hasCode || !webOrigin(thisTab);
+}
+
+function outcomeText(outcome) {
+  return {
+    filled: t('stateFilled'), error_response: t('stateError'), waiting: t('stateCaptured'), host_unavailable: t('stateHostMissing'),
+  }[outcome] ?? outcome ?? '';
+}
+
+function renderArmed() {
+  const armed = status.armed;
+  const origin = webOrigin(thisTab);
+  const here = armed && thisTab && armed.tab_id === thisTab.id;
+  $('armed-line').textContent = here ? t('armedHere')
+    : armed ? t('armedElsewhere', hostOf(armed.url))
+      : origin ? t('armHelp', new URL(origin).host) : t('armNotAPage');
+  $('arm').disabled = !origin || here;
+  $('always').disabled = !origin;
+  $('disarm').hidden = !armed;
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
+  }
+}
+
+function renderPasted() {
+  const box = $('pasted');
+  box.hidden = !pasted;
+  if (!pasted) return;
+  const isError = pasted.kind === 'error';
+  box.classList.toggle('kind-error', isError);
+  box.classList.toggle('kind-code', !isError);
+  $('pasted-app').textContent = appLine(pasted);
+  $('pasted-code').textContent = pasted.code_redacted ?? '—';
+  $('pasted-error').textContent = [pasted.aadsts, pasted.error].filter(Boolean).join(' · ') || '—';
+  $('pasted-hint').textContent = pasted.hint ?? t('noHint');
+  $('pasted-fill').disabled = isError || !webOrigin(thisTab);
 }
 
 async function refresh() {
-  render(await ask({ type: 'status' }));
+  status = await ask({ type: 'status' });
+  render();
 }
 
-$('retry').addEventListener('click', async () => render(await ask({ type: 'retry' })));
+// ---- actions -------------------------------------------------------------------------
 
-$('copy-url').addEventListener('click', async () => {
-  const status = await ask({ type: 'status' });
-  const reply = await ask({ type: 'copy', capture_id: status.latest?.capture_id ?? null, what: 'url' });
-  if (!reply.ok) {
-    $('action-result').textContent = reply.message ?? 'Nothing to copy.';
-    return;
+/** Writes to the clipboard in the click's user gesture; falls back to execCommand. */
+async function writeClipboard(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = Object.assign(document.createElement('textarea'), { value: text });
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
   }
-  await navigator.clipboard.writeText(reply.text);
-  $('action-result').textContent = 'Copied the URL.';
-});
+}
 
-$('fill').addEventListener('click', async () => {
-  const status = await ask({ type: 'status' });
-  const [tab] = await api.tabs.query({ active: true, currentWindow: true });
-  const reply = await ask({ type: 'fill', capture_id: status.latest?.capture_id ?? null, tab_id: tab?.id });
-  $('action-result').textContent = reply.message ?? reply.outcome ?? '';
+async function copyLatest(what) {
+  const reply = await ask({ type: 'copy', capture_id: status?.latest?.capture_id ?? null, what });
+  if (!reply?.ok) return say(reply?.message ?? t('nothingToCopy'), true);
+  const ok = await writeClipboard(reply.text);
+  say(ok ? t(what === 'code' ? 'copiedCode' : 'copiedUrl') : t('copyFailed'), !ok);
+}
+
+async function fillLatest() {
+  if (!thisTab) return say(t('armNotAPage'), true);
+  const reply = await ask({ type: 'fill', capture_id: status?.latest?.capture_id ?? null, tab_id: thisTab.id });
+  say(reply?.message ?? reply?.outcome ?? '', !reply?.ok);
+  refresh();
+}
+
+async function copyPasted(what) {
+  const text = what === 'code' ? pasted?.code : pasted?.https_url;
+  if (!text) return say(t('nothingToCopy'), true);
+  const ok = await writeClipboard(text);
+  say(ok ? t(what === 'code' ? 'copiedCode' : 'copiedUrl') : t('copyFailed'), !ok);
+}
+
+async function fillPasted() {
+  if (!pasted?.https_url || !thisTab) return;
+  // The popup's own click: activeTab stands in for the host permission on this tab.
+  const done = await fillTab(api, { tabId: thisTab.id, value: pasted.https_url, checkPermission: false });
+  say(done.detail, done.outcome !== 'filled');
+}
+
+async function parsePasted() {
+  const text = $('paste-text').value.trim();
+  if (!text) return say(t('pasteEmpty'), true);
+  const reply = await ask({ type: 'parse', text });
+  pasted = reply?.ok ? reply.result : null;
+  renderPasted();
+  if (!reply?.ok) say(reply?.message ?? t('parseFailed'), true);
+  else say(pasted.kind === 'error' ? t('pastedError', pasted.aadsts ?? pasted.error ?? '') : t('pastedCode'));
+}
+
+async function arm() {
+  const reply = await ask({ type: 'arm', tab_id: thisTab.id });
+  say(reply?.ok ? t('armedHere') : (reply?.message ?? ''), !reply?.ok);
+  await refresh();
+}
+
+function always() {
+  const origin = webOrigin(thisTab);
+  if (!origin) return;
+  // permissions.request must run in the click itself (a user gesture): no await before it.
+  const asked = api.permissions.request({ origins: [originPattern(origin)] });
+  arm().then(() => asked).then(async (granted) => {
+    if (!granted) return say(t('permissionDenied', origin), true);
+    const current = await ask({ type: 'config.get' });
+    if (current?.ok && !current.config.panels.some((p) => p.origin === origin)) {
+      const config = { ...current.config, panels: [...current.config.panels, { origin, selector: null, value: 'url' }] };
+      delete config.path;
+      await ask({ type: 'config.set', config });
+    }
+    say(t('alwaysGranted', new URL(origin).host));
+  }).catch((err) => say(String(err?.message ?? err), true));
+}
+
+function on(id, handler) {
+  $(id).addEventListener('click', (event) => {
+    Promise.resolve(handler(event)).catch((err) => say(String(err?.message ?? err), true));
+  });
+}
+
+on('retry', async () => {
+  status = await ask({ type: 'retry' });
+  render();
+});
+on('copy-url', () => copyLatest('url'));
+on('copy-code', () => copyLatest('code'));
+on('fill', fillLatest);
+on('clear', async () => {
+  await ask({ type: 'clear' });
+  say(t('cleared'));
   refresh();
 });
+on('arm', arm);
+$('always').addEventListener('click', always); // synchronous: keeps the user gesture
+on('disarm', async () => {
+  await ask({ type: 'disarm' });
+  say(t('disarmed'));
+  refresh();
+});
+on('parse', parsePasted);
+$('paste-text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) parsePasted();
+});
+on('pasted-copy-url', () => copyPasted('url'));
+on('pasted-copy-code', () => copyPasted('code'));
+on('pasted-fill', fillPasted);
+$('open-options').addEventListener('click', (event) => {
+  event.preventDefault();
+  api.runtime.openOptionsPage();
+});
 
-refresh();
-setInterval(refresh, 1000); // the countdown
+localize();
+thisTab = await findThisTab();
+await refresh();
+setInterval(() => refresh().catch(() => {}), 1000); // the live countdown
