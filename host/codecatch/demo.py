@@ -66,7 +66,7 @@ def run(say, styles=("302", "cmsi"), browser=None, headless=True, timeout=15.0):
     if source is None:
         raise DemoError("the demo loads the extension from codecatch's source tree "
                         "(manifest.json and extension/), which this installation lacks: "
-                        "run it from a clone (pip install -e '.[demo]').")
+                        "run it inside a clone of codecatch (cd codecatch && codecatch demo).")
 
     results = []
     with tempfile.TemporaryDirectory(prefix="codecatch-demo-") as tmp, MockSite() as site:
