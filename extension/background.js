@@ -10,6 +10,7 @@ import { RecentKeys } from './lib/dedupe.js';
 import { dedupeKey, isNativeclientUrl, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
 import { captureMetadata } from './lib/summary.js';
+import { copyFromBackground } from './clipboard.js';
 import { listenForFillHere } from './menus.js';
 import { announce, showBadge } from './notify.js';
 import { SessionState } from './session_state.js';
@@ -121,6 +122,7 @@ async function sendToHost(record, source) {
     record.outcome = 'waiting';
     record.outcome_detail_code = result.fill_reason;
     await session.addCapture(record);
+    if (result.fill_reason === 'no_target' && config.copy_when_no_panel) copyWhenNoPanel(record);
     announce(api, { ...captureMetadata(record), outcome_detail_code: result.fill_reason }, config);
     return;
   }
@@ -128,6 +130,14 @@ async function sendToHost(record, source) {
   // An armed tab was the user's choice in the popup, whose activeTab grant may stand in
   // for the host permission (executeScript still refuses a tab it may not touch).
   await fillAndReport(record, { tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value, checkPermission: result.fill.target !== 'armed' });
+}
+
+/** The options page's "copy the https URL when no panel is tied to the sign-in". */
+function copyWhenNoPanel(record) {
+  copyFromBackground(api, record.https_url).then((ok) => {
+    log(`copied the https URL for a sign-in with no panel: ${ok}`);
+    if (ok) connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: 'no_panel' }).catch(() => {});
+  }, (err) => log(`copy failed: ${err?.message ?? err}`));
 }
 
 async function fillAndReport(record, target) {

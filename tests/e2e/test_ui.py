@@ -305,3 +305,20 @@ def test_host_missing_message(context_without_host):
     options.goto(OPTIONS)
     expect(options.locator("#config-status")).to_contain_text("unavailable", timeout=10_000)
     expect(options.locator("#config-status")).to_contain_text("codecatch install")
+
+
+def test_copy_when_no_panel(chromium_context, site):
+    """Options: 'copy the https URL when no panel is tied to the sign-in' puts the URL
+    on the clipboard by itself (an offscreen document in Chromium)."""
+    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
+    options = chromium_context.new_page()
+    options.goto(OPTIONS)
+    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
+    options.get_by_label("Copy the https URL to the clipboard when no panel is tied to the sign-in").check()
+    expect(options.locator("#config-status")).to_have_text("Saved.")
+
+    _panel, signin, state = panel_and_unrelated_signin(chromium_context, site)
+    signin.click("#idSIButton9", no_wait_after=True)
+    issued = issued_for(site, state)
+    clipboard = lambda: options.evaluate("navigator.clipboard.readText()")  # noqa: E731
+    assert wait_for(lambda: clipboard() == issued.https_url, 10.0), clipboard()[:40]
