@@ -36,6 +36,13 @@ const log = (...args) => console.info('codecatch:', ...args);
 // ---- captures -------------------------------------------------------------------
 
 async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
+  if (uri === null && !isSigninUrl(pageUrl)) {
+    // Firefox: a launch whose target only the browser saw (capture_channels.js isUnseenLaunch).
+    stats.ignored += 1;
+    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: null, at: Date.now(), reason: 'not_signin_host' });
+    ignored.length = Math.min(ignored.length, 10);
+    return;
+  }
   if (!isNativeRedirect(uri)) return;
   const key = dedupeKey(uri);
   if (recent.has(key)) {

@@ -6,12 +6,14 @@
 //   Chromium: content script `navigate` (content/navigate.js), webRequest
 //             onBeforeRedirect / onHeadersReceived (302s), webNavigation.onErrorOccurred.
 //   Firefox:  webRequest onBeforeRedirect (302s), webNavigation.onBeforeNavigate and
-//             onErrorOccurred (script navigations).
+//             onErrorOccurred (script navigations); the Navigation API's `navigate`
+//             does not fire for custom schemes there. A 302 from a host outside our
+//             permissions arrives with uri: null (see isUnseenLaunch).
 // Listeners are added synchronously at start-up so that an event can wake the MV3
 // worker (https://developer.chrome.com/docs/extensions/develop/concepts/service-workers/events).
 
 import { isNativeRedirect } from './lib/redirect.js';
-import { SIGNIN_MATCH_PATTERNS } from './lib/signin_hosts.js';
+import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
@@ -56,7 +58,27 @@ export function listenForCaptures(api, onCapture) {
   };
   // Chromium filters custom schemes out of onBeforeNavigate; Firefox reports them there.
   api.webNavigation.onBeforeNavigate.addListener(fromNavigation('before_navigate'));
-  api.webNavigation.onErrorOccurred.addListener(fromNavigation('error_occurred'));
+  const errorOccurred = fromNavigation('error_occurred');
+  api.webNavigation.onErrorOccurred.addListener((d) => {
+    if (isUnseenLaunch(d)) {
+      // Firefox: a 302 to an unknown scheme from a host we have no permission for.
+      // webRequest stays silent and webNavigation names only the https request, so
+      // the target is unknown (uri: null). Sign-in hosts are covered by webRequest.
+      onCapture({ channel: 'error_occurred', uri: null, pageUrl: d.url, tabId: d.tabId, frameId: d.frameId });
+      return undefined;
+    }
+    return errorOccurred(d);
+  });
+}
+
+// NS_ERROR_UNKNOWN_PROTOCOL (0x804B0012), as Firefox's webNavigation.onErrorOccurred
+// spells it: "Error code 2152398866".
+const UNKNOWN_PROTOCOL = /\b(2152398866|NS_ERROR_UNKNOWN_PROTOCOL)\b/;
+
+/** A failed launch of an unknown scheme reported on an https URL (Firefox, 302 case). */
+export function isUnseenLaunch(d) {
+  return UNKNOWN_PROTOCOL.test(String(d.error ?? ''))
+    && !isNativeRedirect(d.url) && !isSigninUrl(d.url) && /^https?:/i.test(String(d.url ?? ''));
 }
 
 /**
