@@ -18,7 +18,7 @@ export default [
     },
   },
   {
-    files: ["tests/node/**/*.js", "tests/node/**/*.mjs"],
+    files: ["tests/node/**/*.js", "tests/node/**/*.mjs", "scripts/**/*.mjs"],
     languageOptions: {
       ecmaVersion: 2024,
       sourceType: "module",
