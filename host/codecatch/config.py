@@ -6,9 +6,9 @@ through the host. Validation is pure; load and save are the only I/O.
 
 import json
 import os
-import tempfile
 
 from .errors import CodecatchError
+from .files import write_atomic
 
 DEFAULTS = {
     "version": 1,
@@ -89,20 +89,5 @@ def load(path=None):
 def save(config, path=None):
     """Validate and write atomically, readable by the user alone. Returns what was saved."""
     config = validate(config)
-    path = path or config_path()
-    folder = os.path.dirname(path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(config, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path or config_path(), json.dumps(config, indent=2) + "\n", mode=0o600)
     return config

@@ -20,10 +20,10 @@ about 120 ms). Nothing here prints; the CLI does.
 import dataclasses
 import json
 import os
-import tempfile
 
 from . import clouds, redirect
 from .errors import RedirectError
+from .files import write_atomic
 
 DEFAULT_TENANT = "organizations"
 DEFAULT_TIMEOUT_S = 300
@@ -303,20 +303,7 @@ def save_cache(cache, path):
     """
     if not path or not cache.has_state_changed:
         return
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".codecatch-cache-", dir=folder)  # mkstemp: 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(cache.serialize())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, cache.serialize(), mode=0o600)
     cache.has_state_changed = False
 
 

@@ -19,11 +19,11 @@ import os
 import shlex
 import sys
 import sysconfig
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .. import files
 from ..identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
 from . import browsers as B
 from . import manifests
@@ -243,18 +243,7 @@ class Report:
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write to a temporary file in the same folder, then rename: a reader (the browser)
     sees the old bytes or the new ones, never half of them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_atomic(path, data, mode=mode, folder_mode=0o755)
 
 
 def _writable(folder: Path) -> bool:

@@ -29,7 +29,7 @@ import urllib.parse
 import uuid
 from importlib import resources
 
-from .server import Response, now_ms
+from .server import Response
 
 AADSTS = {
     "65004": ("access_denied", "cancel",
