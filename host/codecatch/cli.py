@@ -354,5 +354,26 @@ def demo(styles, browser, headed):
         sys.exit(1)
 
 
+@main.command()
+@click.option("--target", "targets", multiple=True, type=click.Choice(["chromium", "chromium-store", "firefox"]),
+              help="Which zip to build (repeatable; default: all three).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="dist", show_default=True,
+              help="Folder for the zip files.")
+@click.option("--source", type=click.Path(file_okay=False, exists=True), default=None,
+              help="The source tree holding manifest.json (default: the checkout codecatch runs from, else .).")
+def pack(targets, out_dir, source):
+    """Build the extension's zip files: to load unpacked, for the stores, for Firefox."""
+    from . import pack as pack_module
+    from .mocksite.browser import repo_root
+
+    try:
+        written = pack_module.pack(source or repo_root() or ".", out_dir, targets or pack_module.TARGETS)
+    except pack_module.PackError as exc:
+        click.echo(f"codecatch pack: {exc}", err=True)
+        sys.exit(2)
+    for target, path in written.items():
+        click.echo(f"{target}: {path}")
+
+
 if __name__ == "__main__":
     main()
