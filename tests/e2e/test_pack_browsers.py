@@ -14,7 +14,6 @@ from codecatch.mocksite import browser as mockbrowser
 from .chromium_driver import ChromiumDriver
 from .firefox_driver import FirefoxDriver, install_host_firefox, launch_firefox
 from .scenarios import wait_for
-from .test_firefox import firefox_executable  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +31,7 @@ def _assert_connected(driver):
     assert status["captures"] == [] and status["stats"]["accepted"] == 0
 
 
-def test_firefox_zip_installs_as_temporary_addon(firefox_executable, zips, mock_site,  # noqa: F811
+def test_firefox_zip_installs_as_temporary_addon(firefox_executable, zips, mock_site,
                                                  browser_env, tmp_path):
     install_host_firefox(browser_env, mockbrowser.codecatch_command())
     with launch_firefox(firefox_executable, zips["firefox"], mock_site.hostnames, browser_env,
