@@ -3,7 +3,7 @@
 // report, plus a small runtime-message API for the popup and for tests.
 
 import { listenForCaptures, listenForOpeners } from './capture_channels.js';
-import { fillTab, focusTab } from './fill.js';
+import { fillTab, focusTab, OriginPermissions } from './fill.js';
 import { HOST_NAME } from './lib/identity.js';
 import { NativeConnection, NativeError, State } from './lib/native_connection.js';
 import { RecentKeys } from './lib/dedupe.js';
@@ -13,7 +13,9 @@ import { captureMetadata } from './lib/summary.js';
 import { copyFromBackground } from './clipboard.js';
 import { listenForFillHere } from './menus.js';
 import { announce, showBadge } from './notify.js';
+import { guardNativeRedirects } from './redirect_guard.js';
 import { SessionState } from './session_state.js';
+import { TabDirectory } from './tab_directory.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const CAPTURE_TIMEOUT_MS = 5000;
@@ -21,6 +23,8 @@ const CODE_LIFETIME_MS = 10 * 60 * 1000;
 const CONFIG_TIMEOUT_MS = 3000;
 
 const session = new SessionState(api);
+const tabs = new TabDirectory(api);
+const granted = new OriginPermissions(api);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
 const stats = { accepted: 0, ignored: 0, duplicates: 0 };
 const ignored = []; // metadata of refused captures, newest first (no URIs: they may hold codes)
@@ -71,16 +75,24 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
     local_id: crypto.randomUUID(), channel, uri, page_host: hostOf(pageUrl), tab_id: tabId, frame_id: frameId, received_at: Date.now(),
   };
   await session.ready;
-  await sendToHost(record, await sourceFor(record, pageUrl, knownOpener));
+  const source = await sourceFor(record, pageUrl, knownOpener);
+  await sendToHost(record, source);
+  if (guardOn && channel === 'webrequest' && frameId === 0 && source.opener_tab_id !== null && tabId !== source.opener_tab_id) {
+    // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
+    // shows an empty page where Chromium used to close it itself. Close it likewise.
+    api.tabs.remove(tabId).catch(() => {});
+  }
 }
 
 async function sourceFor(record, pageUrl, knownOpener) {
   const tabId = record.tab_id >= 0 ? record.tab_id : null;
   let opener = knownOpener ?? (tabId !== null ? session.openers.get(tabId) : undefined);
   if (opener === undefined && tabId !== null) opener = (await getTab(tabId))?.openerTabId;
-  const openerUrl = opener !== undefined ? (await getTab(opener))?.url ?? null : null;
   let armed = session.armed;
-  const armedUrl = armed ? (await getTab(armed.tab_id))?.url ?? null : null;
+  const [openerUrl, armedUrl] = await Promise.all([
+    opener !== undefined ? tabs.url(opener) : null,
+    armed ? tabs.url(armed.tab_id) : null,
+  ]);
   if (armed && armedUrl === null) armed = null; // the armed tab was closed
   return {
     channel: record.channel, page_url: pageUrl, tab_id: tabId, frame_id: record.frame_id ?? null,
@@ -133,10 +145,14 @@ async function sendToHost(record, source) {
     announce(api, { ...captureMetadata(record), outcome_detail_code: result.fill_reason }, config);
     return;
   }
-  await session.addCapture(record);
+  // Kept for the popup, but not waited for: the value goes in first.
+  session.addCapture(record);
   // An armed tab was the user's choice in the popup, whose activeTab grant may stand in
   // for the host permission (executeScript still refuses a tab it may not touch).
-  await fillAndReport(record, { tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value, checkPermission: result.fill.target !== 'armed' });
+  await fillAndReport(record, {
+    tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
+    checkPermission: result.fill.target !== 'armed', permissions: granted,
+  });
 }
 
 /** The options page's "copy the https URL when no panel is tied to the sign-in". */
@@ -151,7 +167,7 @@ async function fillAndReport(record, target) {
   const done = await fillTab(api, target);
   log(`fill into tab ${target.tabId}: ${done.outcome} (${done.detail})`);
   if (done.outcome === 'filled') {
-    await focusTab(api, target.tabId, done.windowId);
+    await focusTab(api, target.tabId);
     if (record.fill?.close_signin_tab && record.tab_id !== null && record.tab_id !== target.tabId) {
       await api.tabs.remove(record.tab_id).catch(() => {});
     }
@@ -301,6 +317,13 @@ const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(
 
 // For tests that evaluate in the worker (Playwright's service worker handle).
 globalThis.codecatch = { status, connection, fillHere };
+
+// Chromium: sign-in 302s to a native scheme are no longer launched (redirect_guard.js).
+let guardOn = false;
+guardNativeRedirects(api).then((on) => {
+  guardOn = on;
+  log(`native-redirect guard ${on ? 'on' : 'off (not needed or not safe here)'}`);
+});
 
 // Connect now, so the first capture does not wait for the host's start-up; the open
 // port also keeps the MV3 worker alive (FIELD-NOTES.md section 4).

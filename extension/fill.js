@@ -19,10 +19,12 @@ export function originPattern(origin) {
  * @param {string|null} o.selector the panel rule's selector, or null to find the field
  * @param {string} o.value what to fill
  * @param {boolean} o.checkPermission false when activeTab stands in (the popup's Fill)
+ * @param {OriginPermissions|null} o.permissions a cache of granted origins (the background's)
  * @returns {Promise<{outcome: string, detail: string, field?: object}>}
  *   outcome as PROTOCOL.md `report`: filled | no_field | no_permission | tab_gone
  */
-export async function fillTab(api, { tabId, origin = null, selector = null, value, checkPermission = true }) {
+export async function fillTab(api, { tabId, origin = null, selector = null, value, checkPermission = true, permissions = null }) {
+  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, checkPermission, permissions });
   let tab;
   try {
     tab = await api.tabs.get(tabId);
@@ -35,23 +37,61 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
   } catch {
     return { outcome: 'no_permission', detail: 'The panel tab shows no web page.' };
   }
-  if (origin && tabOrigin !== origin) return { outcome: 'tab_gone', detail: `The panel tab moved on to ${tabOrigin}.` };
   if (!/^https?:$/.test(new URL(tab.url).protocol)) return { outcome: 'no_permission', detail: 'Only web pages are filled.' };
   if (isSigninUrl(tab.url)) return { outcome: 'no_permission', detail: 'A sign-in page is never filled.' };
-  if (checkPermission && !(await api.permissions.contains({ origins: [originPattern(tabOrigin)] }))) {
+  if (checkPermission && !(await hasOrigin(api, tabOrigin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${tabOrigin}.` };
   }
+  return inject(api, { tabId, selector, value, origin: tabOrigin });
+}
+
+/**
+ * The automatic path: the host named the origin it decided on, so no tabs.get comes
+ * before the value lands (while the browser is busy opening or closing the sign-in
+ * tab, each browser round trip cost 5-30 ms; bench/capture_latency.py). The injected
+ * function checks that the top frame is still on that origin, and the browser refuses
+ * a tab the extension may not touch.
+ */
+async function fillKnownOrigin(api, { tabId, origin, selector, value, checkPermission, permissions }) {
+  let parsed;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return { outcome: 'no_permission', detail: 'The panel tab shows no web page.' };
+  }
+  if (!/^https?:$/.test(parsed.protocol)) return { outcome: 'no_permission', detail: 'Only web pages are filled.' };
+  if (isSigninUrl(origin)) return { outcome: 'no_permission', detail: 'A sign-in page is never filled.' };
+  if (checkPermission && !(await hasOrigin(api, parsed.origin, permissions))) {
+    return { outcome: 'no_permission', detail: `codecatch has no permission for ${parsed.origin}.` };
+  }
+  const done = await inject(api, { tabId, selector, value, origin: parsed.origin });
+  if (done.outcome === 'no_permission' && done.injectionFailed) {
+    // Say why in a person's words: the tab is gone, or it shows something else now.
+    const tab = await api.tabs.get(tabId).catch(() => null);
+    if (!tab) return { outcome: 'tab_gone', detail: 'The panel tab was closed.' };
+    const now = (() => { try { return new URL(tab.url).origin; } catch { return null; } })();
+    if (now && now !== parsed.origin) return { outcome: 'tab_gone', detail: `The panel tab moved on to ${now}.` };
+  }
+  return done;
+}
+
+async function hasOrigin(api, origin, permissions) {
+  if (permissions) return permissions.has(origin);
+  return api.permissions.contains({ origins: [originPattern(origin)] });
+}
+
+async function inject(api, { tabId, selector, value, origin }) {
   let result;
   try {
     const [injection] = await api.scripting.executeScript({
       target: { tabId, frameIds: [0] }, // the top frame only: never a cross-origin frame
       func: fillField,
-      args: [{ selector, value, origin: tabOrigin }],
+      args: [{ selector, value, origin }],
     });
     result = injection?.result;
   } catch (err) {
     // Chromium: 'Cannot access contents of url ...'; Firefox: 'Missing host permission for the tab'.
-    return { outcome: 'no_permission', detail: String(err?.message ?? err) };
+    return { outcome: 'no_permission', detail: String(err?.message ?? err), injectionFailed: true };
   }
   if (!result?.ok) {
     const detail = {
@@ -61,7 +101,29 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
     }[result?.reason] ?? 'The panel page could not be filled.';
     return { outcome: result?.reason === 'origin_changed' ? 'tab_gone' : 'no_field', detail, field: result?.field };
   }
-  return { outcome: 'filled', detail: `Filled ${describeField(result.field)}.`, field: result.field, windowId: tab.windowId };
+  return { outcome: 'filled', detail: `Filled ${describeField(result.field)}.`, field: result.field };
+}
+
+/**
+ * Which origins the extension may fill, remembered between captures so the automatic
+ * path asks the browser once per origin; permissions.onAdded/onRemoved keep it true.
+ */
+export class OriginPermissions {
+  constructor(api) {
+    this.api = api;
+    this.known = new Map(); // origin -> Promise<boolean>
+    const forget = () => this.known.clear();
+    api.permissions?.onAdded?.addListener(forget);
+    api.permissions?.onRemoved?.addListener(forget);
+  }
+
+  has(origin) {
+    if (!this.known.has(origin)) {
+      const asked = this.api.permissions.contains({ origins: [originPattern(origin)] }).catch(() => false);
+      this.known.set(origin, asked);
+    }
+    return this.known.get(origin);
+  }
 }
 
 function describeField(f) {
@@ -69,7 +131,7 @@ function describeField(f) {
 }
 
 /** Brings the panel tab and its window to the front. */
-export async function focusTab(api, tabId, windowId) {
-  await api.tabs.update(tabId, { active: true }).catch(() => {});
-  if (windowId !== undefined) await api.windows?.update(windowId, { focused: true }).catch(() => {});
+export async function focusTab(api, tabId) {
+  const tab = await api.tabs.update(tabId, { active: true }).catch(() => null);
+  if (tab?.windowId !== undefined) await api.windows?.update(tab.windowId, { focused: true }).catch(() => {});
 }

@@ -53,9 +53,9 @@ test('only the permissions the code uses', () => {
   const used = {
     nativeMessaging: /connectNative/, webRequest: /webRequest\./, webNavigation: /webNavigation\./, tabs: /tabs\.(get|query)/,
     scripting: /scripting\.executeScript/, storage: /storage\.session/, notifications: /notifications\.create/, activeTab: /activeTab/,
-    contextMenus: /contextMenus/, offscreen: /offscreen\.createDocument/, clipboardWrite: /clipboard\.writeText/,
+    contextMenus: /contextMenus/, declarativeNetRequestWithHostAccess: /declarativeNetRequest\.updateSessionRules|dnr\.updateSessionRules/, offscreen: /offscreen\.createDocument/, clipboardWrite: /clipboard\.writeText/,
   };
-  const sources = ['background.js', 'capture_channels.js', 'fill.js', 'notify.js', 'session_state.js', 'popup/popup.js', 'menus.js', 'clipboard.js']
+  const sources = ['background.js', 'capture_channels.js', 'fill.js', 'notify.js', 'session_state.js', 'tab_directory.js', 'redirect_guard.js', 'popup/popup.js', 'menus.js', 'clipboard.js']
     .map((f) => readFileSync(new URL(`extension/${f}`, root), 'utf8')).join('\n');
   for (const p of manifest.permissions) {
     assert.ok(used[p], `unexpected permission ${p}`);

@@ -1,0 +1,50 @@
+// Chromium only: a session rule that removes the `Location` header from a sign-in
+// host's redirect to a native scheme. The browser then never tries to launch the
+// custom scheme: no "Open xdg-open?" prompt on Linux, no tab left stuck under it, and
+// no browser busy with an external-protocol launch while the capture is being filled
+// (FIELD-NOTES.md section 3b). webRequest.onHeadersReceived still sees the original
+// header, so the capture is unchanged (capture_channels.js).
+//
+// Not in Firefox: there the same rule hides the URI from every webRequest event.
+// Not before Chrome 128: versions 121-127 ignored the responseHeaders condition and
+// applied the rule to every response (https://crbug.com/347186592), which would
+// break every sign-in redirect.
+// https://developer.chrome.com/docs/extensions/reference/api/declarativeNetRequest#type-HeaderInfo
+
+import { SIGNIN_HOSTS } from './lib/signin_hosts.js';
+
+export const RULE_ID = 1;
+const NATIVE_LOCATIONS = ['ms-appx-web:*', 'msauth*:*', 'msal*:*', 'brk-*:*', 'urn:ietf:wg:oauth:2.0:oob*'];
+
+/** The Chromium major version from a user agent, or null (Firefox, unknown). */
+export function chromiumMajor(userAgent) {
+  if (/Firefox\//.test(userAgent)) return null;
+  const m = /Chrom(?:e|ium)\/(\d+)/.exec(userAgent);
+  return m ? Number(m[1]) : null;
+}
+
+export function guardRule() {
+  return {
+    id: RULE_ID,
+    priority: 1,
+    action: { type: 'modifyHeaders', responseHeaders: [{ header: 'location', operation: 'remove' }] },
+    condition: {
+      requestDomains: [...SIGNIN_HOSTS],
+      resourceTypes: ['main_frame', 'sub_frame'],
+      responseHeaders: [{ header: 'location', values: NATIVE_LOCATIONS }],
+    },
+  };
+}
+
+/** Installs the rule where it is safe; returns whether it did. */
+export async function guardNativeRedirects(api, userAgent = globalThis.navigator?.userAgent ?? '') {
+  const dnr = api.declarativeNetRequest;
+  const major = chromiumMajor(userAgent);
+  if (!dnr?.updateSessionRules || major === null || major < 128) return false;
+  try {
+    await dnr.updateSessionRules({ removeRuleIds: [RULE_ID], addRules: [guardRule()] });
+    return true;
+  } catch {
+    return false; // an older engine that rejects the condition: launches stay as they were
+  }
+}
