@@ -49,6 +49,7 @@ from codecatch.mocksite import browser as mockbrowser
 from codecatch.mocksite.panel import AUTH_FIELD_ID, SIGNIN_LINK_ID
 
 STYLES = ("302", "cmsi")
+POLL_S = 0.1  # how often the runner looks for the page's stamps
 WARMUP = 2
 
 
@@ -134,12 +135,15 @@ class ChromiumRunner:
                      if e["type"] == "input" and e["target"] == AUTH_FIELD_ID), None)
 
     def _wait(self, predicate, message):
+        # Every stamp is taken inside the pages, so how often we look only decides when
+        # we notice; looking every 10 ms kept the panel's renderer busy with our own
+        # evaluate calls, slowing the very fill being measured (2-core machine).
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             value = predicate()
             if value:
                 return value
-            time.sleep(0.01)
+            time.sleep(POLL_S)
         raise RuntimeError(message)
 
     def close(self):

@@ -3,7 +3,7 @@
 // report, plus a small runtime-message API for the popup and for tests.
 
 import { listenForCaptures, listenForOpeners } from './capture_channels.js';
-import { fillTab, focusTab, OriginPermissions } from './fill.js';
+import { fillTab, focusTab, OriginPermissions, warmUp } from './fill.js';
 import { HOST_NAME } from './lib/identity.js';
 import { NativeConnection, NativeError, State } from './lib/native_connection.js';
 import { RecentKeys } from './lib/dedupe.js';
@@ -311,7 +311,10 @@ async function getTab(tabId) {
 listenForCaptures(api, (c) => {
   handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
 });
-listenForOpeners(api, (tabId, openerId) => session.rememberOpener(tabId, openerId), (tabId) => session.forgetTab(tabId));
+listenForOpeners(api, (tabId, openerId) => {
+  session.rememberOpener(tabId, openerId);
+  tabs.url(openerId).then((url) => warmUp(api, openerId, url, granted));
+}, (tabId) => session.forgetTab(tabId));
 // The context menu and the keyboard command: the latest capture into the focused field.
 const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector })));
 

@@ -105,6 +105,30 @@ async function inject(api, { tabId, selector, value, origin }) {
 }
 
 /**
+ * Warms a panel tab that just opened a sign-in: a dry run of the field finder there
+ * (it fills nothing). The browser builds the extension's isolated world in that tab on
+ * the first injection, which cost ~17 ms idle and more under load; done now, while the
+ * user signs in, the fill that follows does not pay it. Only on granted origins.
+ */
+export async function warmUp(api, tabId, url, permissions) {
+  let origin;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    return false;
+  }
+  if (!/^https?:/.test(origin) || isSigninUrl(url) || !(await hasOrigin(api, origin, permissions))) return false;
+  try {
+    await api.scripting.executeScript({
+      target: { tabId, frameIds: [0] }, func: fillField, args: [{ origin, dryRun: true }],
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Which origins the extension may fill, remembered between captures so the automatic
  * path asks the browser once per origin; permissions.onAdded/onRemoved keep it true.
  */
