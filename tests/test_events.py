@@ -564,3 +564,21 @@ def test_a_stuck_client_is_dropped_and_publishing_never_blocks(tmp_path, caplog)
 
 
 QUEUE_ROUNDS = events.QUEUE_LIMIT + 100
+
+
+def test_redacted_events_carry_no_code_look_alike():
+    from codecatch import stream_client
+
+    code = "0.AXkAverysecretcode_1234567890"
+    url = f"https://Microsoft.AAD.BrokerPlugin/x?code={code}&state=s"
+    event = {"type": "capture", "capture": {
+        "https_url": url,
+        "response": {"code": code, "code_redacted": "0.AXkA\u2026 (30 chars)", "https_url": url,
+                     "original_uri": url.replace("https", "ms-appx-web", 1)},
+        "fill": {"value": code, "value_kind": "code"}}}
+    shown = stream_client.redact_event(event)
+    text = json.dumps(shown)
+    assert code not in text and "verysecret" not in text
+    assert shown["capture"]["response"]["code"] is None and shown["capture"]["fill"]["value"] is None
+    assert shown["capture"]["response"]["code_redacted"].startswith("0.AXkA")
+    assert event["capture"]["response"]["code"] == code  # the original is left alone

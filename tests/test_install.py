@@ -191,6 +191,26 @@ def test_reinstall_with_other_ids_replaces_our_own_older_manifest(linux):
     assert path.read_bytes() == chromium_bytes(host_of(linux), [CHROMIUM_EXTENSION_ID, other])
 
 
+def test_an_extra_id_is_added_to_codecatchs_own_never_instead(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    store, addon = "abcdefghijklmnopabcdefghijklmnop", "{12345678-1234-1234-1234-123456789abc}"
+    apply(plan(linux, extension_ids=[store, addon]), linux)
+    chromium = linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST
+    assert chromium.read_bytes() == chromium_bytes(host_of(linux), [CHROMIUM_EXTENSION_ID, store])
+    firefox = linux.home / ".mozilla/native-messaging-hosts" / MANIFEST
+    assert firefox.read_bytes() == firefox_bytes(host_of(linux), [GECKO_ID, addon])
+
+
+@pytest.mark.parametrize("bad", ["NOTANID", "abcdefghijklmnopabcdefghijklmnoz", "", "a@b@c", "chrome-extension://x/"])
+def test_a_malformed_extension_id_is_refused_and_nothing_is_written(linux, bad):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    before = tree(linux.home)
+    with pytest.raises(InstallError, match="not an extension id"):
+        plan(linux, extension_ids=[bad])
+    assert tree(linux.home) == before
+
+
 def test_dry_run_writes_nothing(linux):
     (linux.home / ".config/chromium").mkdir(parents=True)
     before = tree(linux.home)

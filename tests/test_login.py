@@ -360,3 +360,11 @@ def test_cli_unreachable_authority_exit_5(tmp_path):
                                            "--paste"], input="")
     assert result.exit_code == 5, result.output
     assert "Cannot reach 127.0.0.1:1" in result.output and "hint:" in result.output
+
+
+def test_client_name_and_a_different_client_id_conflict():
+    with pytest.raises(login.LoginError) as info:
+        login.resolve_client("teams-powershell", "11111111-2222-3333-4444-555555555555")
+    assert info.value.reason == "usage" and "give one of --client and --client-id" in info.value.message
+    # The same id, spelt out, is not a conflict.
+    assert login.resolve_client("teams-powershell", "12128F48-EC9E-42F0-B203-EA49FB6AF367")[0]

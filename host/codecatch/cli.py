@@ -77,7 +77,7 @@ def _install_options(f):
     f = click.option("--force", is_flag=True, help="Replace or remove a manifest that was changed by hand.")(f)
     f = click.option("--system", is_flag=True, help="For all users (needs root or Administrator).")(f)
     f = click.option("--extension-id", "extension_ids", multiple=True, metavar="ID",
-                     help="Extension id to allow (repeatable; default: codecatch's own).")(f)
+                     help="Another extension id to allow besides codecatch's own (repeatable).")(f)
     f = click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR",
                      help="One Chromium-family profile folder (a browser started with --user-data-dir).")(f)
     f = click.option("--browser", "browsers", multiple=True, metavar="NAME",
@@ -134,9 +134,12 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
     """Check every step from the browser's folder to a framed ping of the host, with fixes."""
     from pathlib import Path
 
-    from .install import doctor as doc, text
+    from .install import doctor as doc, manifests, text
     from .install.browsers import UnknownBrowser, current_layout
 
+    bad = manifests.invalid_ids(extension_ids)
+    if bad:
+        raise click.BadParameter(f"not an extension id: {', '.join(bad)}", param_hint="--extension-id")
     try:
         found = doc.diagnose(current_layout(), browsers, extension_ids=extension_ids, system=system,
                              timeout=timeout, user_data_dir=Path(user_data_dir) if user_data_dir else None)
@@ -145,6 +148,14 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
     result = doc.summary(found)
     click.echo(json.dumps(result, indent=2) if as_json else "\n".join(text.doctor_lines(found)))
     sys.exit(0 if result["ok"] else 1)
+
+
+@main.command("config-path")
+def config_path():
+    """Print where the host keeps its configuration (panel rules, preferences)."""
+    from . import config
+
+    click.echo(config.config_path())
 
 
 # --- login, token (host/codecatch/login.py; msal is imported only inside) --------------
@@ -298,7 +309,8 @@ def watch(as_json, reveal):
 
 
 @main.command()
-@click.option("--timeout", type=float, default=None, metavar="S", help="Give up after S seconds (exit 3). Default: wait forever.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="Give up after S seconds (exit 3). Default: wait forever.")
 @click.option("--format", "fmt", type=click.Choice(["url", "code", "json"]), default="url", show_default=True,
               help="url: the https URL to paste; code: the bare code; json: the whole capture.")
 @click.option("--state", default=None, help="Wait for the capture with this OAuth state only.")

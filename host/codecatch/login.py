@@ -108,6 +108,9 @@ def resolve_client(client=None, client_id=None, redirect_uri=None):
         if known is None:
             raise LoginError("usage", f"Unknown client '{client}'. Known: {', '.join(CLIENTS)}; "
                                       "or give --client-id and --redirect-uri.")
+        if client_id and client_id.lower() != known.client_id:
+            raise LoginError("usage", f"--client {client} is application {known.client_id}, not {client_id}: "
+                                      "give one of --client and --client-id.")
     elif client_id:
         known = next((c for c in CLIENTS.values() if c.client_id == client_id.lower()), None)
     if client_id is None and known is None:

@@ -158,13 +158,13 @@ def redact_event(event):
     if isinstance(capture, dict):
         response = capture.get("response") or {}
         if response.get("code") is not None:
-            response["code"] = response.get("code_redacted")
+            response["code"] = None  # never a look-alike a script could take for the code
         for holder, name in ((response, "original_uri"), (response, "https_url"), (capture, "https_url")):
             if isinstance(holder.get(name), str):
                 holder[name] = redact_url(holder[name])
         fill = capture.get("fill")
         if isinstance(fill, dict) and isinstance(fill.get("value"), str):
-            fill["value"] = redact_url(fill["value"]) if fill.get("value_kind") == "url" else response.get("code")
+            fill["value"] = redact_url(fill["value"]) if fill.get("value_kind") == "url" else None
     return event
 
 

@@ -271,12 +271,23 @@ def check_event_stream(timeout: float = 2.0):
     return OK, "; ".join(m for _, _, m in results), None
 
 
+def _reinstall_fix(layout, install_fix):
+    """The manifest names a host that is gone. If this codecatch still has its host, the
+    manifest is only stale; otherwise codecatch itself must come back first."""
+    try:
+        installer.host_executable(layout)
+    except installer.InstallError:
+        return ("reinstall codecatch from where you got it (in a clone: pip install --force-reinstall .), "
+                f"then {install_fix}")
+    return install_fix
+
+
 def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=None) -> Diagnosis:
     b = loc.browser
     mfile = installer.manifest_path(loc)
     d = Diagnosis(b.name, b.label, str(loc.profile), str(mfile), loc.registry_key)
     checks = d.checks
-    wanted = manifests.split_ids(b.family, extension_ids) or installer.default_ids(b.family)
+    wanted = installer.allowed_ids(b.family, extension_ids)
 
     def fix(force=False):
         return install_command(loc, extension_ids, force=force)
@@ -369,7 +380,7 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
         add("host executable", FAIL, f"{path} does not exist (codecatch moved or was uninstalled; "
                                      "\"Native host has exited.\" or \"Specified native messaging host not "
                                      "found.\")",
-            f"pip install --force-reinstall codecatch, then {fix(force=not ours)}")
+            _reinstall_fix(layout, fix(force=not ours)))
     elif layout.os != B.WINDOWS and not os.access(path, os.X_OK):
         add("host executable", FAIL, f"{path} is not executable", f"chmod +x {shlex.quote(path)}")
     else:

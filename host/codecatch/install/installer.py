@@ -58,7 +58,7 @@ def host_executable(layout: B.Layout) -> Path:
     raise InstallError(
         f"cannot find the {HOST_SCRIPT} program next to {exe} (looked in "
         f"{', '.join(str(d) for d in dirs)}). Reinstall codecatch with this interpreter: "
-        f"{exe} -m pip install --force-reinstall codecatch")
+        f"{exe} -m pip install --force-reinstall . (in the codecatch clone)")
 
 
 def flatpak_launcher(host: Path) -> bytes:
@@ -120,11 +120,21 @@ def default_ids(family: str) -> list[str]:
     return [CHROMIUM_EXTENSION_ID] if family == B.CHROMIUM else [GECKO_ID]
 
 
+def allowed_ids(family: str, extension_ids: Iterable[str]) -> list[str]:
+    """codecatch's own id, plus each --extension-id of this family (a store build, a
+    copy loaded without the manifest's key): added, never instead."""
+    return list(dict.fromkeys(default_ids(family) + manifests.split_ids(family, extension_ids)))
+
+
 def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optional[Path] = None,
          extension_ids: Iterable[str] = (), system: bool = False) -> list[Target]:
     """What install would write. With no `browsers`, every browser whose profile folder
     exists. Raises UnknownBrowser or InstallError; touches nothing."""
     extension_ids = list(extension_ids)
+    bad = manifests.invalid_ids(extension_ids)
+    if bad:
+        raise InstallError(f"not an extension id: {', '.join(bad)} (a Chromium id is 32 letters a-p, as "
+                           "chrome://extensions shows it; a Firefox id looks like name@domain or {uuid})")
     chosen = [B.get(n) for n in browsers]
     if user_data_dir is not None:
         if len(chosen) > 1:
@@ -157,7 +167,7 @@ def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optio
 
 def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[str]) -> Target:
     b = loc.browser
-    ids = manifests.split_ids(b.family, extension_ids) or default_ids(b.family)
+    ids = allowed_ids(b.family, extension_ids)
     todo = []
     launcher = None
     host_path = str(host)

@@ -7,6 +7,7 @@ Firefox:  https://developer.mozilla.org/en-US/docs/Mozilla/Add-ons/WebExtensions
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterable
 
 from ..identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
@@ -37,12 +38,24 @@ def render(manifest: dict) -> bytes:
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+_GECKO_ID = re.compile(r"^(?:[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+|\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\})$")
+
+
+def invalid_ids(extension_ids: Iterable[str]) -> list[str]:
+    """The ids that are neither a Chromium id (32 letters a-p) nor a Firefox add-on id
+    (name@domain or {uuid})."""
+    return [i for i in extension_ids if not (_is_chromium_id(i) or _GECKO_ID.match(i))]
+
+
+def _is_chromium_id(i: str) -> bool:
+    return len(i) == 32 and all("a" <= c <= "p" for c in i)
+
+
 def split_ids(family: str, extension_ids: Iterable[str]) -> list[str]:
     """Keep the ids that make sense for a family: Chromium ids are 32 letters a-p; anything
     else (an email-like or {uuid} id) is a Firefox add-on id."""
     out = []
     for i in extension_ids:
-        chromium_like = len(i) == 32 and all("a" <= c <= "p" for c in i)
-        if chromium_like == (family == CHROMIUM):
+        if _is_chromium_id(i) == (family == CHROMIUM):
             out.append(i)
     return out
