@@ -364,6 +364,9 @@ def demo(styles, browser, headed):
     except demo_module.DemoError as exc:
         click.echo(f"codecatch demo: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("codecatch demo: interrupted; the throwaway profile was removed", err=True)
+        sys.exit(130)
 
 
 @main.command()

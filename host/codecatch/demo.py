@@ -9,7 +9,9 @@ The library never prints: `run(say=...)` reports each step through `say(text)`.
 """
 
 import json
+import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -82,10 +84,14 @@ def run(say, styles=("302", "cmsi"), browser=None, headless=True, timeout=15.0):
         except RuntimeError as exc:
             raise DemoError(f"installing the host failed: {exc}") from exc
         clock.step(f"host registered by `codecatch install` in a throwaway profile: {manifest}")
+        if not headless and os.name == "posix" and sys.platform != "darwin" and not (
+                os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise DemoError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set); "
+                            "run it in a desktop session, under xvfb-run, or without --headed")
         with sync_playwright() as pw:
             try:
                 context = pw.chromium.launch_persistent_context(
-                    str(profile), **mockbrowser.launch_options(
+                    str(profile), timeout=timeout * 1000, **mockbrowser.launch_options(
                         site, extension, executable, headless=headless, env=env))
             except PlaywrightError as exc:
                 raise DemoError(f"{label} did not start: {str(exc).splitlines()[0]}") from exc

@@ -7,6 +7,7 @@ benchmark; nothing here starts a browser.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,9 +55,12 @@ def find_chromium_family(preferred=None):
     """
     explicit = preferred or os.environ.get("CODECATCH_BROWSER")
     if explicit:
-        if Path(explicit).is_file():
-            return ("the browser you named", _guess_name(explicit), explicit)
-        raise BrowserNotFound(f"{explicit} does not exist")
+        if not Path(explicit).is_file():
+            raise BrowserNotFound(f"{explicit} does not exist")
+        if re.search(r"firefox|librewolf|waterfox|gecko", Path(explicit).resolve().name, re.I):
+            raise BrowserNotFound(f"{explicit} is a Firefox-family browser; this needs a Chromium-family one "
+                                  "(Chromium, Google Chrome or Microsoft Edge)")
+        return ("the browser you named", _guess_name(explicit), explicit)
     platform = "linux" if sys.platform.startswith("linux") else sys.platform
     for label, name, path in CANDIDATES.get(platform, []):
         path = os.path.expandvars(path)

@@ -29,6 +29,7 @@ import urllib.parse
 import uuid
 from importlib import resources
 
+from ..redirect import redact
 from .server import Response
 
 AADSTS = {
@@ -103,7 +104,7 @@ class Issued:
 
     @property
     def code_redacted(self):
-        return f"{self.code[:6]}…({len(self.code)})" if self.code else None
+        return redact(self.code)
 
 
 def build_response_uri(redirect_uri, params, response_mode="query"):
