@@ -463,8 +463,26 @@ def as_json(result):
 
 
 def _short_exc(exc):
-    text = str(exc)
-    return text if len(text) < 300 else text[:299] + "\u2026"
+    """What went wrong, in a few words: requests wraps urllib3, which wraps the socket
+    error, and only the innermost one says it plainly."""
+    inner = exc
+    for _ in range(6):
+        args = getattr(inner, "args", ())
+        nxt = (getattr(inner, "reason", None) if isinstance(getattr(inner, "reason", None), BaseException) else None) \
+            or (args[0] if args and isinstance(args[0], BaseException) else None) or inner.__cause__
+        if nxt is None or nxt is inner:
+            break
+        inner = nxt
+    text = str(inner)
+    for needle, plain in (("Failed to resolve", "the name does not resolve (DNS)"),
+                          ("Name or service not known", "the name does not resolve (DNS)"),
+                          ("Connection refused", "the connection was refused"),
+                          ("timed out", "the connection timed out"),
+                          ("CERTIFICATE_VERIFY_FAILED", "the server's TLS certificate is not trusted")):
+        if needle in text:
+            return plain
+    text = text.split(": ", 1)[-1] if text.startswith("<") else text
+    return text if len(text) < 200 else text[:199] + "\u2026"
 
 
 def _network_hint(exc):

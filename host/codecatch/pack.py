@@ -36,7 +36,8 @@ def shipped_files(source):
     """Relative POSIX paths of the files the extension is made of, sorted."""
     source = Path(source)
     if not (source / "manifest.json").is_file():
-        raise PackError(f"no manifest.json in {source}: not the codecatch source tree")
+        raise PackError(f"no manifest.json in {source}: not the codecatch source tree "
+                        "(run it inside the clone, or give --source DIR)")
     found = []
     for folder in SHIPPED_DIRS:
         for path in sorted((source / folder).rglob("*")):
