@@ -379,7 +379,7 @@ def demo(styles, browser, headed):
 def pack(targets, out_dir, source):
     """Build the extension's zip files: to load unpacked, for the stores, for Firefox."""
     from . import pack as pack_module
-    from .mocksite.browser import repo_root
+    from .source_tree import repo_root
 
     try:
         written = pack_module.pack(source or repo_root() or ".", out_dir, targets or pack_module.TARGETS)

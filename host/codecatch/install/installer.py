@@ -61,6 +61,15 @@ def host_executable(layout: B.Layout) -> Path:
         f"{exe} -m pip install --force-reinstall . (in the codecatch clone)")
 
 
+def _extension_folder() -> str:
+    """The clone the extension loads from: the checkout codecatch runs from, or the
+    folder the user runs it in; else a description of it."""
+    from ..source_tree import repo_root
+
+    root = repo_root()
+    return str(root) if root else "the folder of your codecatch clone, the one holding manifest.json"
+
+
 def flatpak_launcher(host: Path) -> bytes:
     """A launcher inside the Flatpak app's own folder (which the sandbox can see) that
     runs the real host outside the sandbox. Needs talk access to org.freedesktop.Flatpak."""
@@ -189,13 +198,15 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     registry = None
     if loc.registry_key:
         registry = KeyWrite(loc.registry_key, str(manifest_path(loc)))
+    folder = _extension_folder()
     if b.family == B.CHROMIUM:
         load = (f"load the extension in {b.label} (Extensions page, Developer mode, "
-                "Load unpacked: the codecatch folder)")
+                f"Load unpacked: {folder})")
         if CHROMIUM_EXTENSION_ID not in ids:
             load += f"; allowed extension ids: {', '.join(ids)}"
     else:
-        load = f"load the add-on in {b.label} (about:debugging, This Firefox, Load Temporary Add-on)"
+        load = (f"load the add-on in {b.label} (about:debugging, This Firefox, Load Temporary Add-on: "
+                f"{folder}{os.sep}manifest.json)")
     todo.append(load)
     todo.append("grant your panel's site from the codecatch toolbar button (Options, Add panel)")
     return Target(loc, FileWrite(manifest_path(loc), manifests.render(manifest)), launcher, registry,

@@ -24,6 +24,8 @@ def report_lines(report: Report, *, title: str) -> list[str]:
         elif c.detail:
             line += f"\n    {c.detail}"
         lines.append(line)
+    if any(c.action.startswith("would-") for c in report.changes):
+        lines.append("dry run: nothing was changed")
     if report.todo:
         lines.append("Still to do:")
         lines += [f"  - {t}" for t in report.todo]

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .. import source_tree
+
 from .hosts import PANEL_HOSTS
 
 # Where Chromium-family browsers live, most likely first: (label, install-browser name, path).
@@ -86,15 +88,8 @@ def _guess_name(path):
     return "chromium"
 
 
-def repo_root():
-    """The source checkout this package runs from (it holds manifest.json), or None."""
-    # An editable install runs from the checkout; a regular one is found from the
-    # folder the user runs it in (the clone they load the extension from).
-    for start in (Path(__file__).resolve(), Path.cwd().resolve() / "manifest.json"):
-        for parent in start.parents:
-            if all((parent / p).exists() for p in ("manifest.json", "extension", "host/codecatch")):
-                return parent
-    return None
+# Where the extension's files are: codecatch.source_tree (kept importable from here).
+repo_root = source_tree.repo_root
 
 
 def prepare_extension(source, dest, grant_hosts=PANEL_HOSTS):
