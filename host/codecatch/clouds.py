@@ -25,27 +25,47 @@ KNOWN_CLIENTS = {
 
 
 def host_of(url):
-    """The lowercased host of an absolute http(s) URL, or None. No port, no userinfo."""
+    """The lowercased host of an absolute https URL, or None. No port, no userinfo.
+
+    Strict on purpose: anything that URL parsers read differently (a backslash or an
+    '@' in the authority, a port other than 443, a trailing dot, an empty host) gives
+    None, so a spoofed address is never taken for a sign-in host.
+    """
+    return authority_problem(url)[0]
+
+
+def authority_problem(url):
+    """(host, None) for a plain https URL, or (None, a reason a person can read)."""
     if not isinstance(url, str):
-        return None
+        return None, "is not text"
     lower = url[:8].lower()
-    if lower.startswith("https://"):
-        rest = url[8:]
-    elif lower.startswith("http://"):
-        return None  # Microsoft's sign-in is https only; an http page is never trusted.
-    else:
-        return None
+    if lower.startswith("http://"):
+        # Microsoft's sign-in is https only; an http page is never trusted.
+        return None, "uses plain http, which Microsoft's sign-in never does"
+    if not lower.startswith("https://"):
+        return None, "is not an https://host/ address"
+    rest = url[8:]
     end = len(rest)
-    for sep in "/?#\\":
-        i = rest.find(sep)
+    for sep in "/?#":
+        i = rest.find(sep, 0, end)
         if i != -1:
-            end = min(end, i)
+            end = i
     authority = rest[:end]
+    if "\\" in authority:
+        # WHATWG parsers read a backslash as '/', others as part of the host or userinfo.
+        return None, "has a backslash in its host part, which URL parsers read differently"
     if "@" in authority:
-        return None  # userinfo in a sign-in URL is a spoofing attempt, not Microsoft.
-    host = authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
-    host = host.lower().rstrip(".")
-    return host or None
+        # userinfo in a sign-in URL is a spoofing attempt, not Microsoft.
+        return None, "has user info ('…@') before its host, a known spoofing trick"
+    host, colon, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
+    if colon and port not in ("", "443"):
+        return None, f"names port {port}" if port.isdigit() else "has a malformed port"
+    host = host.lower()
+    if not host:
+        return None, "has no host"
+    if host.endswith("."):
+        return None, "has a trailing dot after its host"
+    return host, None
 
 
 def is_signin_url(url):

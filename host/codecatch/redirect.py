@@ -15,7 +15,7 @@ The rules (FIELD-NOTES.md section 2, DESIGN.md "Rules that hold everywhere"):
 import re
 from urllib.parse import unquote_plus
 
-from .clouds import KNOWN_CLIENTS, SIGNIN_HOSTS, host_of
+from .clouds import KNOWN_CLIENTS, SIGNIN_HOSTS, authority_problem
 from .errors import RedirectError
 
 CODE_LIFETIME_S = 600  # "expires after about 10 minutes" (FIELD-NOTES.md section 2)
@@ -43,30 +43,48 @@ _NATIVE_SCHEME = re.compile(
     r"(?:ms-appx-web|msauth[a-z0-9+.-]*|msal" + _GUID + r"|brk-[a-z0-9+.-]+)\Z", re.I
 )
 _OOB = "urn:ietf:wg:oauth:2.0:oob"
+# What may follow the out-of-band URN: its query or fragment, or nothing. ":auto" is
+# the same redirect in its other registered spelling (the extension sends it too).
+_OOB_TAIL = re.compile(r"(?::auto)?(?=[?#]|\Z)", re.I)
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _GUID_ANYWHERE = re.compile(_GUID, re.I)
 # Schemes that execute or read local things: never turned into a link.
 _DANGEROUS = {"javascript", "data", "file", "vbscript", "blob", "filesystem", "about",
               "chrome", "chrome-extension", "moz-extension", "view-source", "jar"}
+# https://<sign-in host>/<tenant>/oauth2/nativeclient, one tenant segment at most (the
+# extension's lib/redirect.js recognises the same shape), and the personal accounts'
+# desktop redirect https://login.live.com/oauth20_desktop.srf.
+_NATIVECLIENT_PATH = re.compile(r"(?:/[^/]+)?/oauth2/nativeclient/?\Z", re.I)
+_LIVE_DESKTOP = ("login.live.com", "/oauth20_desktop.srf")
 
 # Characters that end a URI in free text (quotes of every kind, whitespace, markup).
 _STOP = r"\s'\"<>`\u201c\u201d\u2018\u2019\\"
-_IN_TEXT = re.compile(
-    r"(?:(?:ms-appx-web|msauth[a-z0-9+.-]*|msal" + _GUID + r"|brk-[a-z0-9+.-]+)://"
-    r"|urn:ietf:wg:oauth:2\.0:oob"
-    r"|https://[a-z0-9.-]+(?::\d+)?/[^" + _STOP + r"?#]*oauth2/nativeclient\b)"
-    r"[^" + _STOP + r"]*",
-    re.I,
+_RUN = re.compile(r"[^" + _STOP + r"]++")
+# A scheme token: not inside a longer run of scheme characters, no backtracking (the
+# text may be a megabyte of page source).
+_TOKEN = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+:")
+# Characters no redirect URI holds: C0 and C1 controls, spaces of every kind,
+# zero-width and bidirectional formatting characters (they hide or reorder text).
+_INVISIBLE = re.compile(
+    "[\x00-\x20\x7f-\xa0\u00ad\u061c\u115f\u1160\u180e\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
 )
-# Browser console messages (FIELD-NOTES.md sections 1 and 3). Greedy up to the
-# message's own tail, so a quote inside the URI does not cut it short.
+# Browser console messages (FIELD-NOTES.md sections 1 and 3): (head, tail). The URI is
+# what lies between a head and the next tail on the same line, so a quote inside the
+# URI does not cut it short and two messages pasted together stay two.
 _MESSAGES = (
-    re.compile(r"Failed to launch '(.*)' because the scheme does not have a registered handler", re.S),
-    re.compile(r"Not allowed to launch '(.*)' because a user gesture is required", re.S),
-    re.compile("Prevented navigation to \u201c(.*)\u201d due to an unknown protocol", re.S),
-    re.compile(r"Prevented navigation to \"(.*)\" due to an unknown protocol", re.S),
+    ("Failed to launch '", re.compile(r"' because the scheme does not have a registered handler")),
+    ("Not allowed to launch '", re.compile(r"' because a user gesture is required")),
+    ("Launched external handler for '", re.compile(r"'\.?(?=\s|\Z)")),
+    ("Prevented navigation to \u201c", re.compile("\u201d due to an unknown protocol")),
+    ('Prevented navigation to "', re.compile(r'" due to an unknown protocol')),
 )
-_JS_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(/))")
+# \u0026, \x26, \/ (and the same escaped twice, as in JSON inside a script string).
+_JS_ESCAPE = re.compile(r"(?<!\\)\\++(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(/))")
+_HTML_AMP = re.compile(r"&(?:amp|#0*38|#x0*26);", re.I)
+# A Microsoft authorization code: printable ASCII (a '+' decoded to a space included).
+_CODE_OK = re.compile(r"[\x20-\x7e]+\Z")
+_C0_SPACE_QUOTES = "".join(map(chr, range(0x21))) + "'\"`\u201c\u201d\u2018\u2019"
 
 HINTS = {
     "AADSTS50011": "The redirect URI does not match the app's registration: start the sign-in from the panel's own link, unchanged.",
@@ -126,27 +144,53 @@ def find_uri(text):
     """Return the one redirect URI inside pasted text, or raise RedirectError.
 
     Accepts a bare URI (with surrounding whitespace or quotes), Chrome's and Firefox's
-    console messages, and page source with JavaScript or HTML escapes.
+    console messages (several lines pasted together too), and page source with
+    JavaScript or HTML escapes. Text holding two different responses is an error:
+    which one the panel's sign-in expects cannot be told.
     """
+    return _select(text)[0]
+
+
+def parse(text):
+    """Find the redirect URI in text and parse it. Raises RedirectError (and only that)."""
+    return _select(text)[1]
+
+
+def _select(text):
+    """(uri, response) for the one usable redirect in text; else the most telling error."""
     if not isinstance(text, str):
         raise RedirectError("no_uri", "Expected text, got nothing.")
-    for pattern in _MESSAGES:
-        m = pattern.search(text)
-        if m:
-            return m.group(1).strip()
-    if "\\" in text:
-        text = unescape_js(text)
-    bare = text.strip().strip("'\"`\u201c\u201d\u2018\u2019").strip()
-    if bare and not any(c.isspace() for c in bare) and _SCHEME.match(bare):
-        return _unescape_html(bare)
-    m = _IN_TEXT.search(text)
-    if m:
-        # Free text: a sentence may end right after the URI.
-        return _unescape_html(m.group(0).rstrip(".,;:)]}"))
-    # Nothing native: name what was there, for a precise reason later.
-    m = re.search(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*):[^" + _STOP + r"]+", text)
-    if m and m.group(1).lower() in _DANGEROUS | {"https", "http", "urn"} | _custom_looking(m.group(0)):
-        return m.group(0)
+    # Browsers drop tabs and newlines inside a URL and leading controls before it:
+    # "java\tscript:..." pasted alone is a javascript: URL, refused whatever follows.
+    squeezed = re.sub(r"[\t\n\r]+", "", text).strip(_C0_SPACE_QUOTES)
+    m = _SCHEME.match(squeezed)
+    if m and m.group(1).lower() in _DANGEROUS and not _INVISIBLE.search(squeezed):
+        classify(squeezed)  # raises refused_scheme
+    found = []  # (uri, response) for each distinct usable one, in order
+    best_error = None  # (rank, RedirectError)
+    for uri in _candidates(text):
+        try:
+            response = analyse(uri)
+        except RedirectError as exc:
+            rank = _error_rank(uri, exc)
+            if best_error is None or rank < best_error[0]:
+                best_error = (rank, exc)
+            continue
+        if not any(_same_response(response, seen) for _, seen in found):
+            found.append((uri, response))
+            codes = [r for _, r in found if r["kind"] == "code"]
+            if len(codes) > 1:
+                raise _ambiguous(codes)
+    codes = [(u, r) for u, r in found if r["kind"] == "code"]
+    if codes:
+        # An error response next to a code (a failed attempt, then a good one): the code.
+        return codes[0]
+    if len(found) > 1:
+        raise _ambiguous([r for _, r in found])
+    if found:
+        return found[0]
+    if best_error is not None:
+        raise best_error[1]
     raise RedirectError(
         "no_uri",
         "No redirect URI found: paste the ms-appx-web://… address, or the whole "
@@ -154,21 +198,126 @@ def find_uri(text):
     )
 
 
-def _custom_looking(candidate):
-    scheme = candidate.split(":", 1)[0].lower()
-    return {scheme} if candidate[len(scheme):].startswith("://") else set()
+def _same_response(a, b):
+    keys = ("kind", "code", "error", "error_description", "state", "trace_id", "correlation_id")
+    return all(a[k] == b[k] for k in keys)
 
 
-def _unescape_html(uri):
-    # Page source often carries &amp; in attributes; no response parameter contains "amp;".
-    return uri.replace("&amp;", "&")
+def _ambiguous(responses):
+    what = " and ".join(
+        (r["code_redacted"] if r["kind"] == "code" else f"error {r['error']}") for r in responses[:2]
+    )
+    return RedirectError(
+        "duplicate_parameter",
+        f"The text holds {'two' if len(responses) == 2 else 'several'} different sign-in "
+        f"responses ({what}); codecatch cannot tell which one the panel expects. "
+        "Paste only the line from the latest sign-in.",
+    )
+
+
+def _error_rank(uri, exc):
+    # A native redirect that is unusable says more than a stray https link or word.
+    if exc.name in ("no_response", "duplicate_parameter") or (
+        exc.name == "no_uri" and _NATIVE_SCHEME.match(uri.split(":", 1)[0])
+    ):
+        return 0
+    return {"refused_scheme": 1, "not_native_redirect": 2, "unknown_scheme": 3}.get(exc.name, 4)
+
+
+def _candidates(text):
+    """Every URI the text may mean, most explicit first. Linear in the text's length."""
+    rest = text
+    spans = _message_spans(text)
+    if spans:
+        pieces, last = [], 0
+        for start, end, uri in spans:
+            yield uri.strip()
+            pieces.append(text[last:start])
+            last = end
+        pieces.append(text[last:])
+        rest = "\n".join(pieces)
+    if "\\" in rest:
+        rest = unescape_js(rest)
+    bare = rest.strip().strip(_C0_SPACE_QUOTES)
+    if bare and not any(c.isspace() for c in bare) and _SCHEME.match(bare):
+        # The whole paste is one URI: keep it whole (quotes inside included).
+        yield from _in_run(bare, 0, len(bare), bare_run=True)
+        return
+    for run in _RUN.finditer(rest):
+        yield from _in_run(rest, run.start(), run.end(), bare_run=False)
+
+
+_NESTED_LIMIT = 16  # URIs looked at inside one run of text (bounds the work per run)
+
+
+def _in_run(text, start, end, bare_run):
+    looked = 0
+    for m in _TOKEN.finditer(text, start, end):
+        scheme = m.group(0)[:-1].lower()
+        after = text[m.end(): m.end() + 2]
+        native = bool(_NATIVE_SCHEME.match(scheme)) or (
+            scheme == "urn" and text[m.start(): m.start() + len(_OOB)].lower() == _OOB
+        )
+        first = m.start() == start
+        interesting = (native or scheme in _DANGEROUS or scheme in ("https", "http", "urn")
+                       or after == "//" or (bare_run and first))
+        if not interesting:
+            continue
+        uri = text[m.start(): end]
+        if not bare_run:
+            # Free text: a sentence may end right after the URI.
+            uri = uri.rstrip(".,;:)]}")
+        yield _HTML_AMP.sub("&", uri)
+        looked += 1
+        if native or scheme in _DANGEROUS or looked >= _NESTED_LIMIT:
+            # What a native or a refused URI carries inside it is part of it, never
+            # a second URI (javascript:...//ms-appx-web://... is refused, not mined).
+            return
+
+
+def _message_spans(text):
+    """(start, end, uri) of each console message, in order. Linear: heads and tails are
+    each found once and paired, a tail with the last head before it on its line."""
+    spans = []
+    for head, tail in _MESSAGES:
+        i = text.find(head)
+        if i == -1:
+            continue
+        heads = []
+        while i != -1:
+            heads.append(i)
+            i = text.find(head, i + len(head))
+        h = 0
+        taken_to = 0
+        for t in tail.finditer(text):
+            # The last head that ends before this tail and after the previous message.
+            while h + 1 < len(heads) and heads[h + 1] + len(head) <= t.start():
+                h += 1
+            if h >= len(heads) or heads[h] < taken_to or heads[h] + len(head) > t.start():
+                continue
+            uri_start = heads[h] + len(head)
+            if "\n" in text[uri_start: t.start()]:
+                taken_to = uri_start  # this head has no tail on its line: never look again
+                continue
+            spans.append((heads[h], t.end(), text[uri_start: t.start()]))
+            taken_to = t.end()
+    spans.sort()
+    # Two patterns may claim overlapping text (a URI quoting another message): first wins.
+    kept, end = [], 0
+    for span in spans:
+        if span[0] >= end:
+            kept.append(span)
+            end = span[1]
+    return kept
 
 
 def classify(uri):
     """Return (scheme, kind) where kind is 'custom', 'oob' or 'nativeclient'; else raise."""
     m = _SCHEME.match(uri)
     if not m:
-        raise RedirectError("no_uri", f"Not a URI (it has no scheme): {_short(uri)}")
+        raise RedirectError(
+            "no_uri", f"Not a URI (it has no scheme): '{_short(uri)}'" if uri else "Not a URI: it is empty."
+        )
     scheme = m.group(1).lower()
     rest = uri[m.end():]
     if scheme in _DANGEROUS:
@@ -182,26 +331,55 @@ def classify(uri):
             raise RedirectError(
                 "unknown_scheme", f"'{scheme}:' has no '//' authority; it is not a redirect URI."
             )
+        if re.match(r"//[?#/]|//\Z", rest):
+            raise RedirectError(
+                "unknown_scheme", f"'{scheme}://' has no host after the '//'; it is not a redirect URI."
+            )
         return scheme, "custom"
     if scheme == "urn":
-        if uri[: len(_OOB)].lower() == _OOB:
+        if uri[: len(_OOB)].lower() == _OOB and _OOB_TAIL.match(uri, len(_OOB)):
             return scheme, "oob"
         raise RedirectError("unknown_scheme", f"Unknown URN: {_short(uri)}")
     if scheme in ("https", "http"):
-        host = host_of(uri)
-        path = re.split(r"[?#]", rest, 1)[0]
-        if scheme == "https" and host in SIGNIN_HOSTS and path.lower().rstrip("/").endswith("/oauth2/nativeclient"):
+        host, problem = authority_problem(uri)
+        if problem:
+            raise RedirectError(
+                "not_native_redirect",
+                f"Not a native redirect: {_short(uri.split('?', 1)[0].split('#', 1)[0], 60)} "
+                f"{problem}; Microsoft's sign-in never sends such an address.",
+            )
+        path = _path_of(uri)
+        if host in SIGNIN_HOSTS and (
+            _NATIVECLIENT_PATH.match(path) or (host, path.lower()) == _LIVE_DESKTOP
+        ):
             return scheme, "nativeclient"
+        if host in SIGNIN_HOSTS:
+            raise RedirectError(
+                "not_native_redirect",
+                f"A page of Microsoft's sign-in ({host}{_short(path, 40)}), not the native "
+                "redirect that ends it: codecatch reads only the address the sign-in ends on.",
+            )
         raise RedirectError(
             "not_native_redirect",
-            f"An ordinary {scheme} page ({host or 'no host'}), not a native redirect: "
-            "codecatch only reads the redirect that ends Microsoft's sign-in.",
+            f"An ordinary https page on {host}, not a Microsoft sign-in host: codecatch only "
+            "reads the redirect that ends Microsoft's sign-in.",
         )
     raise RedirectError(
         "unknown_scheme",
         f"Unknown scheme '{scheme}:': not one of Microsoft's native redirects "
         "(ms-appx-web, msauth…, msal<client-id>, brk-…, urn:ietf:wg:oauth:2.0:oob).",
     )
+
+
+def _path_of(url):
+    """The path of an https URL (after the authority, before query and fragment)."""
+    after = url[8:]
+    cut = len(after)
+    for sep in "/?#":
+        i = after.find(sep)
+        if i != -1:
+            cut = min(cut, i)
+    return re.split(r"[?#]", after[cut:], 1)[0]
 
 
 def split_uri(uri):
@@ -235,7 +413,7 @@ def rewrite_scheme(uri, kind=None, cloud_host=None):
     """The https URL for a native redirect URI (see PROTOCOL.md "Rewrite")."""
     scheme, kind = classify(uri) if kind is None else (uri.split(":", 1)[0].lower(), kind)
     if kind == "nativeclient":
-        return uri
+        return "https" + uri[len(scheme):]  # already https; only the scheme's case may change
     if kind == "oob":
         host = _signin_host_for(cloud_host)
         i = min([i for i in (uri.find("?"), uri.find("#")) if i != -1], default=len(uri))
@@ -272,7 +450,16 @@ def explain(error, description=None, subcode=None):
 
 def analyse(uri):
     """Parse one redirect URI into a response object (PROTOCOL.md); raise RedirectError."""
+    if not isinstance(uri, str):
+        raise RedirectError("no_uri", "Expected a URI, got nothing.")
     scheme, kind = classify(uri)
+    bad = _INVISIBLE.search(uri)
+    if bad:
+        raise RedirectError(
+            "no_uri",
+            f"The URI holds an invisible or control character (U+{ord(bad.group(0)):04X}) at "
+            f"position {bad.start()}; a real redirect never does. Copy it again from the browser.",
+        )
     base, query, fragment = split_uri(uri)
     in_query = parse_params(query)
     in_fragment = parse_params(fragment)
@@ -316,13 +503,14 @@ def analyse(uri):
     code = params["code"]
     if not code:
         raise RedirectError("no_response", "The 'code' parameter is empty; sign in again.")
+    if not _CODE_OK.match(code):
+        raise RedirectError(
+            "no_response",
+            "The 'code' parameter holds characters a Microsoft code never has (control or "
+            "non-ASCII characters once decoded); the URI was mangled. Copy it again.",
+        )
     result.update(kind="code", ok=True, code_length=len(code), code_redacted=redact(code))
     return result
-
-
-def parse(text):
-    """Find the redirect URI in text and parse it. Raises RedirectError (and only that)."""
-    return analyse(find_uri(text))
 
 
 def _first_line(text):
