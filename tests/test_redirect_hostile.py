@@ -6,7 +6,6 @@ and megabyte inputs. Every result is a correct parse or a RedirectError with a r
 import time
 
 import pytest
-
 from codecatch import clouds, redirect
 from codecatch.errors import RedirectError
 

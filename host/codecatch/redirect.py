@@ -40,21 +40,21 @@ FIELDS = (
 # and the broker redirect (brk-...).
 _GUID = r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
 _NATIVE_SCHEME = re.compile(
-    r"(?:ms-appx-web|msauth[a-z0-9+.-]*|msal" + _GUID + r"|brk-[a-z0-9+.-]+)\Z", re.I
+    r"(?:ms-appx-web|msauth[a-z0-9+.-]*|msal" + _GUID + r"|brk-[a-z0-9+.-]+)\Z", re.IGNORECASE
 )
 _OOB = "urn:ietf:wg:oauth:2.0:oob"
 # What may follow the out-of-band URN: its query or fragment, or nothing. ":auto" is
 # the same redirect in its other registered spelling (the extension sends it too).
-_OOB_TAIL = re.compile(r"(?::auto)?(?=[?#]|\Z)", re.I)
+_OOB_TAIL = re.compile(r"(?::auto)?(?=[?#]|\Z)", re.IGNORECASE)
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
-_GUID_ANYWHERE = re.compile(_GUID, re.I)
+_GUID_ANYWHERE = re.compile(_GUID, re.IGNORECASE)
 # Schemes that execute or read local things: never turned into a link.
 _DANGEROUS = {"javascript", "data", "file", "vbscript", "blob", "filesystem", "about",
               "chrome", "chrome-extension", "moz-extension", "view-source", "jar"}
 # https://<sign-in host>/<tenant>/oauth2/nativeclient, one tenant segment at most (the
 # extension's lib/redirect.js recognises the same shape), and the personal accounts'
 # desktop redirect https://login.live.com/oauth20_desktop.srf.
-_NATIVECLIENT_PATH = re.compile(r"(?:/[^/]+)?/oauth2/nativeclient/?\Z", re.I)
+_NATIVECLIENT_PATH = re.compile(r"(?:/[^/]+)?/oauth2/nativeclient/?\Z", re.IGNORECASE)
 _LIVE_DESKTOP = ("login.live.com", "/oauth20_desktop.srf")
 
 # Characters that end a URI in free text (quotes of every kind, whitespace, markup).
@@ -81,7 +81,7 @@ _MESSAGES = (
 )
 # \u0026, \x26, \/ (and the same escaped twice, as in JSON inside a script string).
 _JS_ESCAPE = re.compile(r"(?<!\\)\\++(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(/))")
-_HTML_AMP = re.compile(r"&(?:amp|#0*38|#x0*26);", re.I)
+_HTML_AMP = re.compile(r"&(?:amp|#0*38|#x0*26);", re.IGNORECASE)
 # A Microsoft authorization code: printable ASCII (a '+' decoded to a space included).
 _CODE_OK = re.compile(r"[\x20-\x7e]+\Z")
 _C0_SPACE_QUOTES = "".join(map(chr, range(0x21))) + "'\"`\u201c\u201d\u2018\u2019"
