@@ -9,7 +9,9 @@ The rules (FIELD-NOTES.md section 2, DESIGN.md "Rules that hold everywhere"):
 - the rewrite keeps everything after the scheme byte for byte (no decoding and
   re-encoding), because the panel parses the URL it is given;
 - the response may be in the query or, with response_mode=fragment, in the fragment;
-  a response parameter that appears twice is an error, never first-wins.
+  a response parameter that appears twice is an error, never first-wins, and so
+  is text holding two different codes (the same one twice is one);
+- finding a URI in pasted text is linear in its length (no regex backtracking).
 """
 
 import re
