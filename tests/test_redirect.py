@@ -159,3 +159,33 @@ def test_refusals_have_precise_reasons(text, name):
 def test_redact_never_shows_more_than_six_characters():
     assert redirect.redact("0123456789abcdef") == "012345\u2026 (16 chars)"
     assert redirect.redact(None) is None
+
+
+@pytest.mark.parametrize("text", [
+    f"{BROKER}?code=1.AQ4AQtkO3nw8s0aB9VwnAJ7\u2026&state=s",
+    f"Failed to launch '{BROKER}?code=0.AXkA\u2026' because the scheme does not have a registered handler.",
+    "Failed to launch 'ms-appx-web://\u2026?code=\u2026&state=\u2026' because the scheme does not have a registered handler.",
+    f"{BROKER}?code=0.AXkAabc...",
+])
+def test_a_shortened_address_is_refused_not_taken_for_a_code(text):
+    with pytest.raises(RedirectError) as info:
+        redirect.parse(text)
+    assert info.value.name == "truncated" and info.value.code == 27 and "shortened" in info.value.message
+
+
+def test_trace_and_correlation_ids_come_out_of_the_description():
+    description = ("AADSTS53003%3a+Access+has+been+blocked+by+Conditional+Access+policies.%0d%0a"
+                   "Trace+ID%3a+8c0e2a4b-1111-2222-3333-444455556666%0d%0a"
+                   "Correlation+ID%3a+3b7f9d2c-aaaa-bbbb-cccc-ddddeeeeffff%0d%0aTimestamp%3a+2026-11-27+03%3a00%3a00Z")
+    r = redirect.parse(f"{BROKER}?error=access_denied&error_description={description}&state=s")
+    assert r["aadsts"] == "AADSTS53003"
+    assert r["trace_id"] == "8c0e2a4b-1111-2222-3333-444455556666"
+    assert r["correlation_id"] == "3b7f9d2c-aaaa-bbbb-cccc-ddddeeeeffff"
+    assert r["timestamp"] == "2026-11-27 03:00:00Z"
+    # A separate parameter, when Microsoft sends one, is what counts.
+    r = redirect.parse(f"{BROKER}?error=access_denied&error_description={description}&correlation_id=own")
+    assert r["correlation_id"] == "own"
+
+
+def test_redact_counts_in_the_singular_too():
+    assert redirect.redact("a") == "a\u2026 (1 char)"

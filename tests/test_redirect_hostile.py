@@ -177,7 +177,7 @@ def test_an_error_then_a_code_gives_the_code():
 ])
 def test_two_different_codes_are_an_error_not_a_guess(text):
     exc = refused(text)
-    assert exc.name == "duplicate_parameter" and "different sign-in responses" in exc.message
+    assert exc.name == "ambiguous_response" and exc.code == 26 and "different sign-in responses" in exc.message
     assert CODE[6:] not in exc.message and "OTHER" not in exc.message[exc.message.index("0.OTHE") + 6:]
 
 

@@ -57,8 +57,13 @@ def describe(response, reveal=False):
         if response["error_subcode"]:
             lines.append(f"subcode:  {response['error_subcode']}")
         lines.append(f"hint:     {response['hint']}")
-        if response["correlation_id"]:
-            lines.append(f"correlation id: {response['correlation_id']}")
+        said = (response["error_description"] or "").strip().splitlines()
+        if said:
+            lines.append(f"said:     {said[0][:300]}")
+        # What Microsoft support asks for when an admin reports a sign-in failure.
+        for label, name in (("trace id", "trace_id"), ("correlation id", "correlation_id"), ("time", "timestamp")):
+            if response[name]:
+                lines.append(f"{label + ':':<15} {response[name]}")
     if app:
         lines.append(f"app:      {app}")
     lines.append(f"redirect: {response['redirect_uri']}")

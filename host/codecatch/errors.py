@@ -17,6 +17,8 @@ ERROR_CODES = {
     "not_native_redirect": 23,
     "no_response": 24,
     "duplicate_parameter": 25,
+    "ambiguous_response": 26,
+    "truncated": 27,
     "not_signin_host": 30,
     "invalid_config": 40,
 }

@@ -128,7 +128,7 @@ def redact(code):
     """A code shown to people: its first 6 characters and its length, never the rest."""
     if not code:
         return None
-    return f"{code[:6]}\u2026 ({len(code)} chars)"
+    return f"{code[:6]}\u2026 ({len(code)} char{'s' if len(code) != 1 else ''})"
 
 
 def unescape_js(text):
@@ -210,7 +210,7 @@ def _ambiguous(responses):
         (r["code_redacted"] if r["kind"] == "code" else f"error {r['error']}") for r in responses[:2]
     )
     return RedirectError(
-        "duplicate_parameter",
+        "ambiguous_response",
         f"The text holds {'two' if len(responses) == 2 else 'several'} different sign-in "
         f"responses ({what}); codecatch cannot tell which one the panel expects. "
         "Paste only the line from the latest sign-in.",
@@ -219,7 +219,7 @@ def _ambiguous(responses):
 
 def _error_rank(uri, exc):
     # A native redirect that is unusable says more than a stray https link or word.
-    if exc.name in ("no_response", "duplicate_parameter") or (
+    if exc.name in ("no_response", "duplicate_parameter", "ambiguous_response", "truncated") or (
         exc.name == "no_uri" and _NATIVE_SCHEME.match(uri.split(":", 1)[0])
     ):
         return 0
@@ -462,6 +462,13 @@ def analyse(uri):
             f"The URI holds an invisible or control character (U+{ord(bad.group(0)):04X}) at "
             f"position {bad.start()}; a real redirect never does. Copy it again from the browser.",
         )
+    if "\u2026" in uri or uri.endswith("..."):
+        raise RedirectError(
+            "truncated",
+            "The address was shortened when it was copied (it contains '\u2026'): the code in it is "
+            "incomplete. Copy the whole address (in DevTools: right-click the message, Copy), "
+            "or let the codecatch extension catch it.",
+        )
     base, query, fragment = split_uri(uri)
     in_query = parse_params(query)
     in_fragment = parse_params(fragment)
@@ -489,6 +496,7 @@ def analyse(uri):
     for name in SUCCESS_PARAMS + ERROR_PARAMS:
         if name in params:
             result[name] = params[name]
+    _ids_from_description(result)
     result["https_url"] = rewrite_scheme(uri, kind, result["cloud_instance_host_name"])
     m = _GUID_ANYWHERE.search(base)
     if m:
@@ -513,6 +521,24 @@ def analyse(uri):
         )
     result.update(kind="code", ok=True, code_length=len(code), code_redacted=redact(code))
     return result
+
+
+_DESCRIPTION_IDS = {
+    "trace_id": re.compile(r"^\s*Trace ID:\s*(\S+)", re.I | re.M),
+    "correlation_id": re.compile(r"^\s*Correlation ID:\s*(\S+)", re.I | re.M),
+    "timestamp": re.compile(r"^\s*Timestamp:\s*(.+?)\s*$", re.I | re.M),
+}
+
+
+def _ids_from_description(result):
+    """Microsoft often sends the trace id, correlation id and time only as lines of
+    error_description; an admin quotes them to support, so lift them out."""
+    description = result.get("error_description") or ""
+    for name, pattern in _DESCRIPTION_IDS.items():
+        if result.get(name) is None:
+            m = pattern.search(description)
+            if m:
+                result[name] = m.group(1)
 
 
 def _first_line(text):
