@@ -151,6 +151,7 @@ async function sendToHost(record, source) {
   // for the host permission (executeScript still refuses a tab it may not touch).
   await fillAndReport(record, {
     tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
+    valueKind: result.fill.value_kind,
     checkPermission: result.fill.target !== 'armed', permissions: granted,
   });
 }
@@ -248,7 +249,7 @@ const handlers = {
     const target = tabId ?? record.fill?.tab_id;
     if (target === undefined) return { ok: false, message: 'No tab to fill.' };
     const done = await fillAndReport(record, {
-      tabId: target, origin: null, selector: selector ?? (target === record.fill?.tab_id ? record.fill?.selector : null), value, checkPermission: false,
+      tabId: target, origin: null, selector: selector ?? (target === record.fill?.tab_id ? record.fill?.selector : null), value, valueKind: record.fill?.value_kind ?? 'url', checkPermission: false,
     });
     return { ok: done.outcome === 'filled', outcome: done.outcome, message: done.detail };
   },

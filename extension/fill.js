@@ -18,13 +18,14 @@ export function originPattern(origin) {
  * @param {string|null} o.origin the origin the host decided on (null: the tab's own)
  * @param {string|null} o.selector the panel rule's selector, or null to find the field
  * @param {string} o.value what to fill
+ * @param {'url'|'code'|null} o.valueKind what the value is (the host's fill.value_kind)
  * @param {boolean} o.checkPermission false when activeTab stands in (the popup's Fill)
  * @param {OriginPermissions|null} o.permissions a cache of granted origins (the background's)
  * @returns {Promise<{outcome: string, detail: string, field?: object}>}
  *   outcome as PROTOCOL.md `report`: filled | no_field | no_permission | tab_gone
  */
-export async function fillTab(api, { tabId, origin = null, selector = null, value, checkPermission = true, permissions = null }) {
-  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, checkPermission, permissions });
+export async function fillTab(api, { tabId, origin = null, selector = null, value, valueKind = null, checkPermission = true, permissions = null }) {
+  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions });
   let tab;
   try {
     tab = await api.tabs.get(tabId);
@@ -42,7 +43,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
   if (checkPermission && !(await hasOrigin(api, tabOrigin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${tabOrigin}.` };
   }
-  return inject(api, { tabId, selector, value, origin: tabOrigin });
+  return inject(api, { tabId, selector, value, valueKind, origin: tabOrigin });
 }
 
 /**
@@ -52,7 +53,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
  * function checks that the top frame is still on that origin, and the browser refuses
  * a tab the extension may not touch.
  */
-async function fillKnownOrigin(api, { tabId, origin, selector, value, checkPermission, permissions }) {
+async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions }) {
   let parsed;
   try {
     parsed = new URL(origin);
@@ -64,7 +65,7 @@ async function fillKnownOrigin(api, { tabId, origin, selector, value, checkPermi
   if (checkPermission && !(await hasOrigin(api, parsed.origin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${parsed.origin}.` };
   }
-  const done = await inject(api, { tabId, selector, value, origin: parsed.origin });
+  const done = await inject(api, { tabId, selector, value, valueKind, origin: parsed.origin });
   if (done.outcome === 'no_permission' && done.injectionFailed) {
     // Say why in a person's words: the tab is gone, or it shows something else now.
     const tab = await api.tabs.get(tabId).catch(() => null);
@@ -80,13 +81,13 @@ async function hasOrigin(api, origin, permissions) {
   return api.permissions.contains({ origins: [originPattern(origin)] });
 }
 
-async function inject(api, { tabId, selector, value, origin }) {
+async function inject(api, { tabId, selector, value, valueKind = null, origin }) {
   let result;
   try {
     const [injection] = await api.scripting.executeScript({
       target: { tabId, frameIds: [0] }, // the top frame only: never a cross-origin frame
       func: fillField,
-      args: [{ selector, value, origin }],
+      args: [{ selector, value, valueKind, origin }],
     });
     result = injection?.result;
   } catch (err) {

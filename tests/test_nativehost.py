@@ -154,3 +154,13 @@ def test_stray_print_cannot_reach_the_frame_stream(env):
     m = struct.unpack("=I", rest[:4])[0]
     assert b'"hello"' in hello and b'"pong":true' in rest[4:4 + m] and rest[4 + m:] == b""
     assert b"stray print from a handler" in proc.stderr and b"more noise" in proc.stderr
+
+
+@pytest.mark.parametrize("page_url", ["https://login.microsoftonline.com:8443/common/oauth2/v2.0/authorize",
+                                      "https://LOGIN.MICROSOFTONLINE.US/tenant/oauth2/authorize",
+                                      "https://login.partner.microsoftonline.cn/x"])
+def test_capture_from_any_signin_host_is_accepted_as_the_extension_accepts_it(host, page_url):
+    # The extension judges the frame by URL.hostname (a port does not matter); the host
+    # must agree, or captures the extension sends are lost (as Firefox's were on a port).
+    reply = host.request(capture(f"{BROKER}?code={CODE}&state=p", page_url=page_url))
+    assert reply["ok"], reply

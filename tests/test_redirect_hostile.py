@@ -198,7 +198,7 @@ def test_javascript_console_line_beside_a_real_redirect():
     f"https://login.microsoftonline.com\\@evil.example/common/oauth2/nativeclient?code={CODE}",
     f"https://login.microsoftonline.com\\.evil.example/common/oauth2/nativeclient?code={CODE}",
     f"https://evil.example\\login.microsoftonline.com/common/oauth2/nativeclient?code={CODE}",
-    f"https://login.microsoftonline.com:8443/common/oauth2/nativeclient?code={CODE}",
+    f"https://login.microsoftonline.com:99999/common/oauth2/nativeclient?code={CODE}",
     f"https://login.microsoftonline.com./common/oauth2/nativeclient?code={CODE}",
     f"https://evil.example/login.microsoftonline.com/common/oauth2/nativeclient?code={CODE}",
     f"https://evil.example/oauth2/nativeclient?r=https://login.microsoftonline.com/common/oauth2/nativeclient&code={CODE}",
@@ -218,7 +218,7 @@ def test_spoofed_or_wrong_https_addresses_are_refused(url):
 def test_refusal_says_what_is_wrong_with_the_host():
     assert "user info" in refused(f"https://a@login.microsoftonline.com/common/oauth2/nativeclient?code={CODE}").message
     assert "backslash" in refused(f"https://login.microsoftonline.com\\@e/common/oauth2/nativeclient?code={CODE}").message
-    assert "port 8443" in refused(f"https://login.microsoftonline.com:8443/common/oauth2/nativeclient?code={CODE}").message
+    assert "malformed port" in refused(f"https://login.microsoftonline.com:44x/common/oauth2/nativeclient?code={CODE}").message
     assert "not a Microsoft sign-in host" in refused(f"https://evil.example/common/oauth2/nativeclient?code={CODE}").message
 
 
@@ -226,7 +226,10 @@ def test_refusal_says_what_is_wrong_with_the_host():
     ("https://login.microsoftonline.com/x", "login.microsoftonline.com"),
     ("HTTPS://LOGIN.LIVE.COM:443/x", "login.live.com"),
     ("https://login.microsoftonline.com\\@evil.example/", None),
-    ("https://login.microsoftonline.com:8443/", None),
+    # A port is allowed, as the extension's URL.hostname check allows it: trust is in
+    # the name (and Firefox tests reach the mock on a port in the URL).
+    ("https://login.microsoftonline.com:8443/", "login.microsoftonline.com"),
+    ("https://login.microsoftonline.com:0/", None),
     ("https://login.microsoftonline.com./", None),
     ("https://a@login.microsoftonline.com/", None),
     ("http://login.microsoftonline.com/", None),

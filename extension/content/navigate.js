@@ -15,7 +15,7 @@
   // Firefox does not fire `navigate` for custom schemes; its background channels cover it.
   if (!globalThis.navigation?.addEventListener || !api?.runtime?.sendMessage) return;
 
-  const NATIVE = /^(?:ms-appx-web:\/\/|msauth[a-z0-9.+-]*:\/\/|msal[0-9a-f-]{36}:\/\/|brk-[a-z0-9.+-]+:\/\/|urn:ietf:wg:oauth:2\.0:oob(?:[:?#]|$))/i;
+  const NATIVE = /^(?:ms-appx-web:\/\/|msauth[a-z0-9.+-]*:\/\/|msal(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):\/\/|brk-[a-z0-9.+-]+:\/\/|urn:ietf:wg:oauth:2\.0:oob(?:[:?#]|$))/i;
   const NATIVECLIENT = /^(?:\/[^/]+)?\/oauth2\/nativeclient\/?$/i;
 
   function isNativeRedirect(url) {

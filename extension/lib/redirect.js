@@ -8,7 +8,7 @@ import { isSigninUrl } from './signin_hosts.js';
 const CUSTOM_SCHEME = [
   /^ms-appx-web:\/\//, // the WAM broker: ms-appx-web://Microsoft.AAD.BrokerPlugin/<client id>
   /^msauth[a-z0-9.+-]*:\/\//, // msauth://, msauth.com.msauth.unsignedapp://auth, msauth.<bundle>://
-  /^msal[0-9a-f-]{36}:\/\//, // MSAL's default: msal<client id>://auth
+  /^msal(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):\/\//, // MSAL's default: msal<client id>://auth
   /^brk-[a-z0-9.+-]+:\/\//, // broker redirect: brk-<client id>://<host>
 ];
 const OOB = /^urn:ietf:wg:oauth:2\.0:oob(?:[:?#]|$)/;

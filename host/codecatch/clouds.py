@@ -28,8 +28,10 @@ def host_of(url):
     """The lowercased host of an absolute https URL, or None. No port, no userinfo.
 
     Strict on purpose: anything that URL parsers read differently (a backslash or an
-    '@' in the authority, a port other than 443, a trailing dot, an empty host) gives
-    None, so a spoofed address is never taken for a sign-in host.
+    '@' in the authority, a malformed port, a trailing dot, an empty host) gives None,
+    so a spoofed address is never taken for a sign-in host. A port is allowed, as in
+    the extension's check (URL.hostname): trust comes from the name, and only the
+    name's owner listens on any of its ports.
     """
     return authority_problem(url)[0]
 
@@ -58,8 +60,8 @@ def authority_problem(url):
         # userinfo in a sign-in URL is a spoofing attempt, not Microsoft.
         return None, "has user info ('…@') before its host, a known spoofing trick"
     host, colon, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
-    if colon and port not in ("", "443"):
-        return None, f"names port {port}" if port.isdigit() else "has a malformed port"
+    if colon and not (port == "" or (port.isdigit() and 0 < int(port) < 65536)):
+        return None, "has a malformed port"
     host = host.lower()
     if not host:
         return None, "has no host"

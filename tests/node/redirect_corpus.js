@@ -8,6 +8,7 @@ export const NATIVE = [
   'msauth://com.example.app/hash?code=abc',
   'MSAuth.com.contoso.app://auth?code=abc',
   'msal04b07795-8ddb-461a-bbee-02f9e1bf7b46://auth?code=abc',
+  'msal04b077958ddb461abbee02f9e1bf7b46://auth?code=abc', // the host accepts it without dashes too
   'brk-04b07795-8ddb-461a-bbee-02f9e1bf7b46://login.microsoftonline.com?code=abc',
   'urn:ietf:wg:oauth:2.0:oob?code=abc',
   'URN:IETF:WG:OAUTH:2.0:OOB?code=abc',
@@ -34,6 +35,7 @@ export const NOT_NATIVE = [
   'urn:ietf:wg:oauth:2.0:oobx?code=1',
   'xms-appx-web://x',
   'msal-not-a-guid://auth?code=1',
+  'msal04b07795-8ddb461abbee02f9e1bf7b46://auth?code=1', // half-dashed: not a GUID
   'about:blank',
   '',
 ];
