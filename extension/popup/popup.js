@@ -19,7 +19,7 @@ let pasted = null; // the host's parse result, code included: memory only
 
 async function findThisTab() {
   // `?tab=ID` lets the popup page be opened in a tab of its own (tests, screenshots).
-  const wanted = Number(new URLSearchParams(location.search).get('tab'));
+  const wanted = Number(new URLSearchParams(location.search).get('tab') || NaN); // no ?tab=: Number(null) would be tab 0
   if (Number.isInteger(wanted) && wanted >= 0) return api.tabs.get(wanted).catch(() => null);
   const [tab] = await api.tabs.query({ active: true, currentWindow: true });
   return tab ?? null;
