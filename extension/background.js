@@ -7,7 +7,7 @@ import { fillTab, focusTab, OriginPermissions, warmUp } from './fill.js';
 import { HOST_NAME } from './lib/identity.js';
 import { NativeConnection, NativeError, State } from './lib/native_connection.js';
 import { RecentKeys } from './lib/dedupe.js';
-import { dedupeKey, isNativeclientUrl, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
+import { dedupeKey, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
 import { captureMetadata } from './lib/summary.js';
 import { copyFromBackground } from './clipboard.js';
@@ -24,6 +24,10 @@ const CONFIG_TIMEOUT_MS = 3000;
 
 const session = new SessionState(api);
 const tabs = new TabDirectory(api);
+// Tabs that a page opened (a link, window.open: webNavigation.onCreatedNavigationTarget),
+// as opposed to the user (a new tab). The host never lets a page-opened sign-in fill
+// an armed tab that did not open it (fill.py).
+const pageOpened = new Set();
 const granted = new OriginPermissions(api);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
 const stats = { accepted: 0, ignored: 0, duplicates: 0 };
@@ -57,7 +61,9 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   }
   // The rule that holds everywhere: only from a frame on a Microsoft sign-in host
   // (DESIGN.md), as the browser reported that frame.
-  if (!isSigninUrl(pageUrl) && !isNativeclientUrl(uri)) {
+  // Not even for a nativeclient URL: it is on a sign-in host, but any page can navigate
+  // to it with a query (a code) of its own.
+  if (!isSigninUrl(pageUrl)) {
     stats.ignored += 1;
     ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: schemeOf(uri), at: Date.now(), reason: 'not_signin_host' });
     ignored.length = Math.min(ignored.length, 10);
@@ -76,13 +82,19 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   };
   await session.ready;
   const source = await sourceFor(record, pageUrl, knownOpener);
-  await sendToHost(record, source);
-  if (guardOn && channel === 'webrequest' && frameId === 0 && source.opener_tab_id !== null && tabId !== source.opener_tab_id) {
+  const accepted = await sendToHost(record, source);
+  if (accepted && guardOn && channel === 'webrequest' && frameId === 0 && source.opener_tab_id !== null
+      && tabId !== source.opener_tab_id && isSigninUrl(await tabs.url(tabId))) {
     // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
     // shows an empty page where Chromium used to close it itself. Close it likewise.
     api.tabs.remove(tabId).catch(() => {});
   }
 }
+
+// Page URLs go to the host only for their origin; a long tail (a page's own huge
+// query) must not push a frame past the host's 64 KiB limit (PROTOCOL.md).
+const MAX_URL = 8192;
+const capped = (url) => (typeof url === 'string' && url.length > MAX_URL ? url.slice(0, MAX_URL) : url);
 
 async function sourceFor(record, pageUrl, knownOpener) {
   const tabId = record.tab_id >= 0 ? record.tab_id : null;
@@ -95,31 +107,43 @@ async function sourceFor(record, pageUrl, knownOpener) {
   ]);
   if (armed && armedUrl === null) armed = null; // the armed tab was closed
   return {
-    channel: record.channel, page_url: pageUrl, tab_id: tabId, frame_id: record.frame_id ?? null,
-    opener_tab_id: opener ?? null, opener_url: openerUrl, armed_tab_id: armed?.tab_id ?? null, armed_url: armedUrl,
+    channel: record.channel, page_url: capped(pageUrl), tab_id: tabId, frame_id: record.frame_id ?? null,
+    opener_by_page: tabId !== null && pageOpened.has(tabId),
+    observed_at: record.received_at,
+    opener_tab_id: opener ?? null, opener_url: capped(openerUrl), armed_tab_id: armed?.tab_id ?? null, armed_url: capped(armedUrl),
   };
 }
 
-/** Sends a capture to the host and acts on its answer. Also used to retry later. */
+// The host's refusals of the input itself (PROTOCOL.md error codes 20-27, 30): the
+// redirect is not worth keeping. Any other error (internal, a field the host did not
+// expect) is the host's problem, and the capture is kept.
+const REFUSALS = new Set([20, 21, 22, 23, 24, 25, 26, 27, 30]);
+
+/**
+ * Sends a capture to the host and acts on its answer; true when the host accepted it.
+ * Also used to retry later.
+ */
 async function sendToHost(record, source) {
   record.source = source;
   let result;
   try {
     result = await connection.request('capture', { uri: record.uri, source }, { timeoutMs: CAPTURE_TIMEOUT_MS });
   } catch (err) {
-    if (err instanceof NativeError && typeof err.code === 'number') {
-      // The host refused it (not a sign-in host, no code or error, ...): nothing to keep.
+    if (err instanceof NativeError && REFUSALS.has(err.code)) {
+      // The host refused what it was given (not a sign-in host, no code or error, ...):
+      // nothing to keep.
       log(`the host refused the capture: ${err.errorName} (${err.code})`);
       stats.ignored += 1;
       ignored.unshift({ channel: record.channel, page_host: record.page_host, scheme: schemeOf(record.uri), at: Date.now(), reason: err.errorName });
-      return;
+      return false;
     }
-    // No host: keep the redirect (memory and storage.session only) and retry on connect.
+    // No host, or a fault of the host's own (internal): keep the redirect (memory and
+    // storage.session only) and retry on connect. Bad input of any kind loses nothing.
     record.outcome = 'host_unavailable';
     record.outcome_detail = connection.problem?.message ?? err.message;
     await session.addCapture(record);
     announce(api, captureMetadata(record), config);
-    return;
+    return false;
   }
   const previous = session.findCapture(record.local_id);
   Object.assign(record, {
@@ -129,13 +153,13 @@ async function sendToHost(record, source) {
   });
   if (result.duplicate && !previous) {
     log('the host had this redirect already; not filling again');
-    return;
+    return true;
   }
   if (result.response?.kind === 'error') {
     record.outcome = 'error_response';
     await session.addCapture(record);
     announce(api, captureMetadata(record), config);
-    return;
+    return true;
   }
   if (!result.fill || result.duplicate) {
     record.outcome = 'waiting';
@@ -143,7 +167,7 @@ async function sendToHost(record, source) {
     await session.addCapture(record);
     if (result.fill_reason === 'no_target' && config.copy_when_no_panel) copyWhenNoPanel(record);
     announce(api, { ...captureMetadata(record), outcome_detail_code: result.fill_reason }, config);
-    return;
+    return true;
   }
   // Kept for the popup, but not waited for: the value goes in first.
   session.addCapture(record);
@@ -152,8 +176,9 @@ async function sendToHost(record, source) {
   await fillAndReport(record, {
     tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
     valueKind: result.fill.value_kind,
-    checkPermission: result.fill.target !== 'armed', permissions: granted,
+    checkPermission: result.fill.target !== 'armed', permissions: granted, automatic: true,
   });
+  return true;
 }
 
 /** The options page's "copy the https URL when no panel is tied to the sign-in". */
@@ -169,7 +194,7 @@ async function fillAndReport(record, target) {
   log(`fill into tab ${target.tabId}: ${done.outcome} (${done.detail})`);
   if (done.outcome === 'filled') {
     await focusTab(api, target.tabId);
-    if (record.fill?.close_signin_tab && record.tab_id !== null && record.tab_id !== target.tabId) {
+    if (target.automatic && record.fill?.close_signin_tab && record.tab_id !== null && record.tab_id !== target.tabId) {
       await api.tabs.remove(record.tab_id).catch(() => {});
     }
   }
@@ -200,13 +225,15 @@ connection.onChange((s) => {
   }
 });
 
+const retrying = new Set(); // local ids in flight: memory only, so a restart never leaves one stuck
+
 async function retryWaitingCaptures() {
   await session.ready;
   const now = Date.now();
   for (const record of session.captures) {
-    if (record.outcome === 'host_unavailable' && now - record.received_at < CODE_LIFETIME_MS && !record.retrying) {
-      record.retrying = true;
-      await sendToHost(record, record.source).finally(() => { record.retrying = false; });
+    if (record.outcome === 'host_unavailable' && now - record.received_at < CODE_LIFETIME_MS && !retrying.has(record.local_id)) {
+      retrying.add(record.local_id);
+      await sendToHost(record, record.source).finally(() => retrying.delete(record.local_id));
     }
   }
 }
@@ -312,8 +339,9 @@ async function getTab(tabId) {
 listenForCaptures(api, (c) => {
   handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
 });
-listenForOpeners(api, (tabId, openerId) => {
+listenForOpeners(api, (tabId, openerId, byPage = false) => {
   session.rememberOpener(tabId, openerId);
+  if (byPage) pageOpened.add(tabId);
   tabs.url(openerId).then((url) => warmUp(api, openerId, url, granted));
 }, (tabId) => session.forgetTab(tabId));
 // The context menu and the keyboard command: the latest capture into the focused field.

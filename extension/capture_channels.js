@@ -92,7 +92,8 @@ export function listenForOpeners(api, remember, forget) {
     if (tab.openerTabId !== undefined && tab.id !== undefined) remember(tab.id, tab.openerTabId);
   });
   api.webNavigation.onCreatedNavigationTarget.addListener((d) => {
-    if (d.sourceTabId !== undefined && d.sourceTabId !== d.tabId) remember(d.tabId, d.sourceTabId);
+    // Only a page (a link, window.open) creates a navigation target: `byPage` says so.
+    if (d.sourceTabId !== undefined && d.sourceTabId !== d.tabId) remember(d.tabId, d.sourceTabId, true);
   });
   api.tabs.onRemoved.addListener((tabId) => forget(tabId));
 }

@@ -14,7 +14,16 @@
 import { SIGNIN_HOSTS } from './lib/signin_hosts.js';
 
 export const RULE_ID = 1;
-const NATIVE_LOCATIONS = ['ms-appx-web:*', 'msauth*:*', 'msal*:*', 'brk-*:*', 'urn:ietf:wg:oauth:2.0:oob*'];
+// The same shapes as lib/redirect.js isNativeRedirect, so the guard never holds back a
+// redirect that no capture channel would take ('*' and '?' are the only wildcards, and
+// matching is case-insensitive). One exception: DNR has no literal '?', so 'oob?*' also
+// covers 'oob' plus any one character, a URN nobody registers.
+const GUID_DASHED = '????????-????-????-????-????????????';
+const GUID_PLAIN = '?'.repeat(32);
+export const NATIVE_LOCATIONS = [
+  'ms-appx-web://*', 'msauth*://*', `msal${GUID_DASHED}://*`, `msal${GUID_PLAIN}://*`, 'brk-*://*',
+  'urn:ietf:wg:oauth:2.0:oob', 'urn:ietf:wg:oauth:2.0:oob?*', 'urn:ietf:wg:oauth:2.0:oob#*', 'urn:ietf:wg:oauth:2.0:oob:*',
+];
 
 /** The Chromium major version from a user agent, or null (Firefox, unknown). */
 export function chromiumMajor(userAgent) {

@@ -39,7 +39,7 @@ def test_panel_rule_selects_field_and_bare_code():
 def test_armed_tab_wins_even_when_auto_fill_is_off():
     cfg = dict(config.DEFAULTS, auto_fill=False)
     assert decide_fill(RESPONSE, SOURCE, cfg) == (None, "disabled")
-    fill, reason = decide_fill(RESPONSE, dict(SOURCE, armed_tab_id=9, armed_url="https://other.example/"), cfg)
+    fill, reason = decide_fill(RESPONSE, dict(SOURCE, opener_tab_id=None, armed_tab_id=9, armed_url="https://other.example/"), cfg)
     assert reason == "armed" and fill["tab_id"] == 9
 
 
@@ -84,3 +84,16 @@ def test_save_is_atomic_private_and_load_survives_a_broken_file(tmp_path):
         f.write("{broken")
     loaded, problem = config.load(path)
     assert loaded == config.DEFAULTS and "unusable" in problem
+
+
+def test_an_armed_tab_never_takes_a_signin_that_another_tab_opened():
+    armed = dict(SOURCE, armed_tab_id=9, armed_url="https://panel.example.com/")
+    # Opened by another tab (say a hostile page): it goes to that opener, never to the armed panel.
+    fill, reason = decide_fill(RESPONSE, dict(armed, opener_url="https://evil.example/"), config.DEFAULTS)
+    assert reason == "opener" and fill["tab_id"] == 2 and fill["origin"] == "https://evil.example"
+    # Typed by the user (no opener, or only the tab that was active: not page-opened), or
+    # opened by the armed tab itself: the armed tab.
+    assert decide_fill(RESPONSE, dict(armed, opener_tab_id=None), config.DEFAULTS)[1] == "armed"
+    assert decide_fill(RESPONSE, dict(armed, opener_by_page=False), config.DEFAULTS)[1] == "armed"
+    assert decide_fill(RESPONSE, dict(armed, opener_by_page=True), config.DEFAULTS)[1] == "opener"
+    assert decide_fill(RESPONSE, dict(armed, opener_tab_id=9), config.DEFAULTS)[0]["tab_id"] == 9

@@ -59,7 +59,8 @@ def test_full_conversation(host):
 def test_armed_tab_wins_and_panel_rule_applies(host):
     saved = host.request({"id": 1, "type": "config.set", "config": {"panels": [{"origin": "https://armed.example", "selector": "#code", "value": "code"}]}})
     assert saved["ok"], saved
-    result = host.request(capture(f"{BROKER}?code={CODE}&state=a", armed_tab_id=11, armed_url="https://armed.example/x"))["result"]
+    result = host.request(capture(f"{BROKER}?code={CODE}&state=a", opener_tab_id=None, opener_url=None,
+                                  armed_tab_id=11, armed_url="https://armed.example/x"))["result"]
     assert result["fill"]["tab_id"] == 11 and result["fill"]["target"] == "armed"
     assert result["fill"]["value"] == CODE and result["fill"]["selector"] == "#code"
     assert host.request({"id": 2, "type": "config.get"})["result"]["panels"][0]["origin"] == "https://armed.example"
@@ -164,3 +165,39 @@ def test_capture_from_any_signin_host_is_accepted_as_the_extension_accepts_it(ho
     # must agree, or captures the extension sends are lost (as Firefox's were on a port).
     reply = host.request(capture(f"{BROKER}?code={CODE}&state=p", page_url=page_url))
     assert reply["ok"], reply
+
+
+def test_a_nativeclient_url_from_any_other_page_is_refused(host):
+    # It is on a sign-in host, but any page can navigate to it with a code of its own.
+    uri = f"https://login.microsoftonline.com/common/oauth2/nativeclient?code={CODE}&state=n"
+    reply = host.request(capture(uri, page_url="https://evil.example/", armed_tab_id=3, armed_url="https://panel.example.com/"))
+    assert reply["ok"] is False and reply["error"]["code"] == 30
+    assert host.request(capture(uri))["ok"]  # from a sign-in frame it is a capture like any other
+
+
+def test_a_retried_capture_keeps_its_own_clock_and_an_expired_one_is_not_filled(host):
+    import time
+
+    now_ms = int(time.time() * 1000)
+    fresh = host.request(capture(f"{BROKER}?code={CODE}&state=r1", observed_at=now_ms - 9 * 60_000))["result"]
+    assert fresh["fill"] is not None
+    assert abs(fresh["expires_at"] - (now_ms + 60_000)) < 5_000  # one minute left, not ten
+    late = host.request(capture(f"{BROKER}?code={CODE}x&state=r2", observed_at=now_ms - 11 * 60_000))["result"]
+    assert late["fill"] is None and late["fill_reason"] == "expired"
+    future = host.request(capture(f"{BROKER}?code={CODE}y&state=r3", observed_at=now_ms + 3_600_000))["result"]
+    assert future["fill"] is not None and future["expires_at"] - future["captured_at"] == 600_000
+
+
+def test_a_config_saved_elsewhere_is_seen_without_a_restart(env):
+    # Two browsers, two hosts: one saves the panel rules, the other must follow.
+    first, second = HostProcess(env), HostProcess(env)
+    try:
+        assert first.recv()["type"] == second.recv()["type"] == "hello"
+        assert second.request({"id": 1, "type": "config.get"})["result"]["auto_fill"] is True
+        assert first.request({"id": 2, "type": "config.set", "config": {"auto_fill": False}})["ok"]
+        assert second.request({"id": 3, "type": "config.get"})["result"]["auto_fill"] is False
+        result = second.request(capture(f"{BROKER}?code={CODE}&state=c2"))["result"]
+        assert result["fill"] is None and result["fill_reason"] == "disabled"
+    finally:
+        first.close()
+        second.close()

@@ -35,7 +35,7 @@ def panel_rule(config, origin):
     return None
 
 
-def decide_fill(response, source, config, *, claimed=False, duplicate=False):
+def decide_fill(response, source, config, *, claimed=False, duplicate=False, expired=False):
     """Return (fill or None, reason) for a parsed capture. See PROTOCOL.md `capture`."""
     if response["kind"] != "code":
         return None, "error_response"
@@ -43,9 +43,17 @@ def decide_fill(response, source, config, *, claimed=False, duplicate=False):
         return None, "claimed"
     if duplicate:
         return None, "duplicate"
-    if source.get("armed_tab_id") is not None:
-        tab_id, url, target = source["armed_tab_id"], source.get("armed_url"), "armed"
-    elif source.get("opener_tab_id") is not None and config.get("auto_fill", True):
+    if expired:
+        return None, "expired"  # DESIGN.md: not filled without the user asking
+    armed, opener = source.get("armed_tab_id"), source.get("opener_tab_id")
+    # The armed tab takes a sign-in started from it or by the user (a new tab: the
+    # browser may still name the tab that was active as its opener); never one that
+    # another page opened (a link, window.open), or any page could open a sign-in
+    # window and steer it to a code of its own while a panel tab is armed.
+    page_opened = source.get("opener_by_page", opener is not None)
+    if armed is not None and (opener in (None, armed) or not page_opened):
+        tab_id, url, target = armed, source.get("armed_url"), "armed"
+    elif opener is not None and config.get("auto_fill", True):
         tab_id, url, target = source["opener_tab_id"], source.get("opener_url"), "opener"
     else:
         return None, ("no_target" if config.get("auto_fill", True) else "disabled")

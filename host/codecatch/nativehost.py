@@ -26,6 +26,8 @@ _SOURCE_FIELDS = {
     "opener_url": str,
     "armed_tab_id": int,
     "armed_url": str,
+    "observed_at": int,
+    "opener_by_page": bool,
 }
 _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
 _DEDUP_WINDOW_S = 600  # a code's lifetime (redirect.CODE_LIFETIME_S)
@@ -43,6 +45,7 @@ class Host:
     def __init__(self, clock=time.time):
         self.clock = clock
         self._config = None
+        self._config_stamp = None
         self._recent = {}  # sha256(uri) -> capture time: de-duplication without keeping URIs
         self._claims = {}  # state -> claim expiry (set by local subscribers, issue 7)
         self._lock = threading.Lock()
@@ -101,8 +104,9 @@ class Host:
         source = _checked_source(request)
         response = redirect.analyse(uri)
         page_url = source.get("page_url")
-        from_nativeclient = response["scheme"] == "https"
-        if not (is_signin_url(page_url) or (from_nativeclient and is_signin_url(uri))):
+        # The frame that produced the redirect must be on a sign-in host. A nativeclient
+        # URL is on one too, but any page can navigate to it with a query of its own.
+        if not is_signin_url(page_url):
             log.warning("refused a capture via %s from a page that is not a Microsoft sign-in host",
                         source.get("channel"))
             raise CodecatchError(
@@ -110,6 +114,13 @@ class Host:
                 "Ignored: this redirect did not come from a Microsoft sign-in page.",
             )
         now = self.clock()
+        # When the browser saw it, if the extension says so (a capture retried after the
+        # host was away): the code's 10 minutes started then, not now.
+        captured = now
+        observed = source.get("observed_at")
+        if observed is not None and now - 86400 < observed / 1000 <= now:
+            captured = observed / 1000
+        expired = now - captured >= redirect.CODE_LIFETIME_S
         key = hashlib.sha256(uri.encode("utf-8", "surrogatepass")).hexdigest()
         with self._lock:
             self._recent = {k: t for k, t in self._recent.items() if now - t < _DEDUP_WINDOW_S}
@@ -117,13 +128,13 @@ class Host:
             self._recent.setdefault(key, now)
             claimed = self._take_claim(response.get("state"), now)
         config = self.config()
-        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate)
+        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate, expired=expired)
         result = {
             "capture_id": secrets.token_hex(8),
             "response": response,
             "https_url": response["https_url"],
-            "captured_at": int(now * 1000),
-            "expires_at": int((now + redirect.CODE_LIFETIME_S) * 1000),
+            "captured_at": int(captured * 1000),
+            "expires_at": int((captured + redirect.CODE_LIFETIME_S) * 1000),
             "duplicate": duplicate,
             "fill": fill,
             "fill_reason": reason,
@@ -138,10 +149,17 @@ class Host:
         return result
 
     def config(self):
-        if self._config is None:
-            from . import config
+        """The configuration, read again when the file changed: another browser's host
+        (options page) or the CLI may have saved it since."""
+        from . import config
 
+        try:
+            stamp = os.stat(config.config_path()).st_mtime_ns
+        except OSError:
+            stamp = None
+        if self._config is None or stamp != self._config_stamp:
             self._config, problem = config.load()
+            self._config_stamp = stamp
             if problem:
                 log.warning("%s", problem)
         return self._config
@@ -155,7 +173,7 @@ class Host:
         from . import config
 
         saved = config.save(protocol.field(request, "config", dict))
-        self._config = saved
+        self._config = None  # read back (and its stamp taken) on next use
         return dict(saved, path=config.config_path())
 
     def report(self, request):
@@ -194,7 +212,7 @@ def _checked_source(request):
         value = source.get(name)
         if value is None:
             continue
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise CodecatchError("invalid_field", f"'source.{name}' must be a {kind.__name__}.")
         clean[name] = value
     return clean

@@ -74,7 +74,9 @@ def pid_alive(pid):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        # Alive, but another user's: our host runs as us, so the pid was reused and the
+        # port may now belong to someone else. Never hand them the token.
+        return False
     return True
 
 

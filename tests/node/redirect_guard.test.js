@@ -21,7 +21,7 @@ test('the rule only touches Location headers that name a native scheme, on sign-
   assert.deepEqual(rule.condition.resourceTypes, ['main_frame', 'sub_frame']);
   const values = rule.condition.responseHeaders[0].values;
   assert.ok(values.every((v) => !/^https?:/i.test(v) && v !== '*'), 'never an https Location');
-  assert.ok(values.includes('ms-appx-web:*'));
+  assert.ok(values.includes('ms-appx-web://*'));
 });
 
 test('installed on Chromium 128 and later', async () => {
@@ -44,4 +44,22 @@ test('a browser that rejects the rule keeps working without it', async () => {
   const api = { declarativeNetRequest: { updateSessionRules: async () => { throw new Error('unknown key responseHeaders'); } } };
   assert.equal(await guardNativeRedirects(api, CHROME_156), false);
   assert.equal(await guardNativeRedirects({}, CHROME_156), false);
+});
+
+// A pattern in DNR's syntax, as a RegExp: '*' any run, '?' one character, case-insensitive.
+const asRegExp = (p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+
+test('the guard holds back exactly what a capture channel takes', async () => {
+  const { NATIVE, NOT_NATIVE } = await import('./redirect_corpus.js');
+  const { isNativeRedirect } = await import('../../extension/lib/redirect.js');
+  const { NATIVE_LOCATIONS } = await import('../../extension/redirect_guard.js');
+  const guarded = (v) => NATIVE_LOCATIONS.some((p) => asRegExp(p).test(v));
+  const extra = ['msalmyapp://auth?code=1', 'msauth.com.foo:/auth?code=1', 'ms-appx-web:foo', 'urn:ietf:wg:oauth:2.0:oobx'];
+  for (const v of [...NATIVE, ...NOT_NATIVE, ...extra]) {
+    if (/^https?:/i.test(v)) continue; // nativeclient is https: never held back, the browser can open it
+    // DNR has no literal '?': 'urn:…:oob?*' also covers 'oob' plus any one character
+    // (a URN nobody registers), the price of holding back 'urn:…:oob?code=…'.
+    if (/^urn:ietf:wg:oauth:2\.0:oob[^?#:]/i.test(v)) continue;
+    assert.equal(guarded(v), isNativeRedirect(v), v);
+  }
 });
