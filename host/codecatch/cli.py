@@ -163,6 +163,76 @@ def config_path():
     click.echo(config.config_path())
 
 
+@main.group()
+def panel():
+    """The panels codecatch fills (the same rules as the options page).
+
+    Running browser hosts pick changes up at their next capture. The browser must
+    still be allowed to fill each origin: grant it from the toolbar button.
+    """
+
+
+def _save_config(change):
+    from . import config
+    from .errors import CodecatchError
+
+    current, problem = config.load()
+    if problem:
+        raise click.ClickException(problem)
+    try:
+        return config.save(change(current))
+    except CodecatchError as exc:
+        raise click.ClickException(exc.message)
+
+
+@panel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+def panel_list(as_json):
+    """List the panel rules."""
+    from . import config
+
+    rules = config.load()[0]["panels"]
+    if as_json:
+        click.echo(json.dumps(rules, indent=2))
+        return
+    if not rules:
+        click.echo("no panel rules: codecatch fills the tab that opened the sign-in, finding the field itself")
+    for rule in rules:
+        click.echo(f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}")
+
+
+@panel.command("add")
+@click.argument("origin")
+@click.option("--selector", help="CSS selector of the field (default: found the way a person would).")
+@click.option("--value", "value_kind", type=click.Choice(["url", "code"]), default="url", show_default=True,
+              help="Fill the whole https URL or the bare code.")
+def panel_add(origin, selector, value_kind):
+    """Add or replace the rule for ORIGIN (https://panel.example.com)."""
+    from .fill import origin_of
+
+    wanted = origin_of(origin.rstrip("/")) or origin
+    rule = {"origin": origin.rstrip("/"), "selector": selector, "value": value_kind}
+    saved = _save_config(lambda c: dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted] + [rule]))
+    click.echo(f"saved: {next(p for p in saved['panels'] if p['origin'] == wanted)['origin']}")
+
+
+@panel.command("remove")
+@click.argument("origin")
+def panel_remove(origin):
+    """Remove the rule for ORIGIN."""
+    from .fill import origin_of
+
+    wanted = origin_of(origin.rstrip("/")) or origin
+
+    def change(c):
+        if not any(p["origin"] == wanted for p in c["panels"]):
+            raise click.ClickException(f"no rule for {origin}")
+        return dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted])
+
+    _save_config(change)
+    click.echo(f"removed: {wanted}")
+
+
 # --- login, token (host/codecatch/login.py; msal is imported only inside) --------------
 
 # Exit statuses of login/token: 1 and 2 as for `parse`; 3 timeout; 4 nothing to ask;
