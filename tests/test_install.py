@@ -421,3 +421,39 @@ def test_cli_errors(tmp_path):
     assert r.exit_code == 2 and "unknown browser 'netscape'" in r.output
     r = CliRunner().invoke(main, ["install", "--browser", "firefox", "--user-data-dir", str(tmp_path)], env=env)
     assert r.exit_code == 2 and "Chromium-family" in r.output
+
+
+def test_uninstall_removes_what_install_recorded_even_for_a_browser_no_longer_found(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    apply(plan(linux), linux)
+    firefox = linux.home / ".mozilla/native-messaging-hosts" / MANIFEST
+    assert firefox.exists()
+    (linux.home / ".mozilla/firefox").rmdir()  # Firefox uninstalled since: not detected now
+    other = linux.home / ".mozilla/native-messaging-hosts/org.other.host.json"
+    other.write_text("{}")
+    report = remove(plan(linux, for_removal=True), linux, leftovers=True)
+    assert not firefox.exists() and other.exists()
+    assert str(firefox) in [c.where for c in report.changes if c.action == "removed"]
+    assert not (linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST).exists()
+
+
+def test_uninstall_works_when_codecatch_host_is_already_gone(linux):
+    (linux.home / ".config/chromium").mkdir(parents=True)
+    apply(plan(linux), linux)
+    installer.host_executable(linux).unlink()  # pip uninstall ran first
+    with pytest.raises(InstallError):
+        plan(linux)  # install needs the host ...
+    report = remove(plan(linux, for_removal=True), linux)  # ... uninstall does not
+    assert [c.action for c in report.changes] == ["removed"]
+    assert not (linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST).exists()
+
+
+def test_leftovers_never_touch_a_file_changed_since(linux):
+    (linux.home / ".mozilla/firefox").mkdir(parents=True)
+    apply(plan(linux), linux)
+    firefox = linux.home / ".mozilla/native-messaging-hosts" / MANIFEST
+    firefox.write_text('{"edited": true}')
+    (linux.home / ".mozilla/firefox").rmdir()
+    remove(plan(linux, for_removal=True), linux, leftovers=True)
+    assert firefox.read_text() == '{"edited": true}'

@@ -100,9 +100,14 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
     layout = current_layout()
     try:
         targets = installer.plan(layout, browsers, extension_ids=extension_ids, system=system,
-                                 user_data_dir=Path(user_data_dir) if user_data_dir else None)
-        run = installer.remove if remove else installer.apply
-        report = run(targets, layout, force=force, dry_run=dry_run)
+                                 user_data_dir=Path(user_data_dir) if user_data_dir else None,
+                                 for_removal=remove)
+        if remove:
+            # Without a selection, everything install recorded, found now or not.
+            report = installer.remove(targets, layout, force=force, dry_run=dry_run, system=system,
+                                      leftovers=not browsers and not user_data_dir)
+        else:
+            report = installer.apply(targets, layout, force=force, dry_run=dry_run)
     except (UnknownBrowser, installer.InstallError) as exc:
         raise click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))
     except OSError as exc:

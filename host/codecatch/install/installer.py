@@ -136,9 +136,10 @@ def allowed_ids(family: str, extension_ids: Iterable[str]) -> list[str]:
 
 
 def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optional[Path] = None,
-         extension_ids: Iterable[str] = (), system: bool = False) -> list[Target]:
+         extension_ids: Iterable[str] = (), system: bool = False, for_removal: bool = False) -> list[Target]:
     """What install would write. With no `browsers`, every browser whose profile folder
-    exists. Raises UnknownBrowser or InstallError; touches nothing."""
+    exists. Raises UnknownBrowser or InstallError; touches nothing. `for_removal`: the
+    host program may be gone already (uninstall works from the record then)."""
     extension_ids = list(extension_ids)
     bad = manifests.invalid_ids(extension_ids)
     if bad:
@@ -163,7 +164,12 @@ def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optio
     else:
         locations = B.detect(layout, system=system)
 
-    host = host_executable(layout)
+    try:
+        host = host_executable(layout)
+    except InstallError:
+        if not for_removal:
+            raise
+        host = Path(HOST_SCRIPT)  # only the record's hashes can tell our files then
     targets, seen = [], set()
     for loc in locations:
         mpath = manifest_path(loc)
@@ -353,11 +359,15 @@ def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
 
 
 def remove(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
-           dry_run: bool = False) -> Report:
-    """Remove what install wrote for these targets and nothing else."""
-    rpath = record_path(layout, _system(targets))
+           dry_run: bool = False, leftovers: bool = False, system: bool = False) -> Report:
+    """Remove what install wrote for these targets and nothing else. With `leftovers`,
+    also every other file and key the record says install wrote and that is still as
+    written (a browser uninstalled since, a profile no longer detected)."""
+    rpath = record_path(layout, system or _system(targets))
     rec = _load_record(rpath)
     report = Report()
+    if leftovers:
+        _remove_leftovers(targets, layout, rec, report, dry_run)
     for t in targets:
         if t.registry:
             old = _registry(layout).get(t.registry.key)
@@ -399,6 +409,26 @@ def remove(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
     if not dry_run and rpath.exists():
         _save_record(rpath, rec)
     return report
+
+
+def _remove_leftovers(targets, layout, rec, report, dry_run) -> None:
+    covered = {str(f.path) for t in targets for f in t.files}
+    keys = {t.registry.key for t in targets if t.registry}
+    for path, sha in list(rec["files"].items()):
+        data = _read(Path(path))
+        if path in covered or data is None or _sha(data) != sha:
+            continue  # handled below, gone, or changed since: never touched here
+        if not dry_run:
+            Path(path).unlink(missing_ok=True)
+            rec["files"].pop(path, None)
+        report.changes.append(Change("would-remove" if dry_run else "removed", "file", path, "(recorded)"))
+    for key, value in list(rec["keys"].items()):
+        if key in keys or layout.registry is None or layout.registry.get(key) != value:
+            continue
+        if not dry_run:
+            layout.registry.delete(key)
+            rec["keys"].pop(key, None)
+        report.changes.append(Change("would-remove" if dry_run else "removed", "key", key, "(recorded)", value))
 
 
 def _prune(folder: Path, t: Target) -> None:
