@@ -30,6 +30,8 @@ export function captureMetadata(record) {
     aadsts: r.aadsts ?? null,
     hint: r.hint ?? null,
     received_at: record.received_at ?? null, // when the extension saw the redirect
+    opener_origin: originOf(record.source?.opener_url),
+    opener_by_page: record.source?.opener_by_page ?? false,
     captured_at: record.captured_at ?? null,
     expires_at: record.expires_at ?? null,
     duplicate: record.duplicate ?? false,
@@ -86,5 +88,14 @@ export function describeOutcome(meta, now = Date.now()) {
         message: `Not filled: ${why}. Use Copy URL or Fill in the popup. ${left}.`,
       };
     }
+  }
+}
+
+function originOf(url) {
+  try {
+    const u = new URL(url);
+    return /^https?:$/.test(u.protocol) ? u.origin : null;
+  } catch {
+    return null;
   }
 }

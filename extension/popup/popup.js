@@ -5,7 +5,7 @@
 
 import { fillTab, originPattern } from '../fill.js';
 import { localize, t } from '../ui/i18n.js';
-import { appLine, badgeFor, expiryLine, hostLine, isExpired, recentLine, signinLine } from '../ui/view.js';
+import { appLine, badgeFor, expiryLine, hostLine, isExpired, openerLine, recentLine, signinLine } from '../ui/view.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const $ = (id) => document.getElementById(id);
@@ -74,6 +74,9 @@ function renderCapture(latest) {
   section.classList.toggle('kind-code', !isError);
   $('capture-app').textContent = appLine(latest);
   $('capture-signin').textContent = signinLine(latest);
+  // Who opened the sign-in: a panel, the user (a new tab), or a page that may be
+  // hostile. Worth a look before filling a code by hand.
+  $('capture-opener').textContent = openerLine(latest);
   $('capture-code').textContent = latest.code_redacted ?? t('codeNotYet');
   $('capture-expiry').textContent = expiryLine(latest);
   $('capture-expiry').classList.toggle('problem', isExpired(latest));

@@ -44,6 +44,12 @@ export function signinLine(meta) {
   return cloud ? `${meta.page_host} (${cloud})` : meta.page_host;
 }
 
+export function openerLine(meta) {
+  if (!meta.page_host) return '—';
+  if (!meta.opener_origin) return t('openedByYou');
+  return meta.opener_by_page ? meta.opener_origin : t('openedByYouFrom', meta.opener_origin);
+}
+
 export function expiryLine(meta, now = Date.now()) {
   return typeof meta.expires_at === 'number' ? timeLeft(meta.expires_at, now) : '—';
 }

@@ -55,3 +55,16 @@ test('not filled: says why and where the capture waits', () => {
   const p = describeOutcome({ ...captureMetadata({ ...record, outcome: 'waiting' }), outcome_detail_code: 'no_permission' }, 0);
   assert.match(p.message, /permission|may not fill/);
 });
+
+test('the metadata says who opened the sign-in, by origin only', () => {
+  const meta = captureMetadata({
+    local_id: 'l', channel: 'error_occurred', page_host: 'login.microsoftonline.com',
+    response: { kind: 'code', code: '0.AXkAsecret', code_redacted: '0.AXkA… (11 chars)' },
+    source: { opener_url: 'https://evil.example/launch?x=1', opener_by_page: true },
+  });
+  assert.equal(meta.opener_origin, 'https://evil.example');
+  assert.equal(meta.opener_by_page, true);
+  assert.ok(!JSON.stringify(meta).includes('0.AXkAsecret'));
+  const typed = captureMetadata({ local_id: 'm', source: { opener_url: 'chrome://newtab/' } });
+  assert.equal(typed.opener_origin, null);
+});
