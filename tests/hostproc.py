@@ -51,3 +51,17 @@ class HostProcess:
         out = self.proc.stdout.read()
         status = self.proc.wait(timeout=timeout)
         return status, out, self.proc.stderr.read().decode()
+
+
+def wait_for_advert(folder, timeout=10):
+    """Wait until a running host advertises its event stream in `folder`."""
+    import time
+
+    from codecatch import stream_client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.isdir(folder) and stream_client.discover(folder):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the host never advertised its event stream")

@@ -3,19 +3,9 @@
 import json
 import os
 import socket
-import time
 
 from codecatch.install import doctor
-from hostproc import HostProcess
-
-
-def wait_for_advert(folder, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.isdir(folder) and any(n.endswith(".json") for n in os.listdir(folder)):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the host never advertised its stream")
+from hostproc import HostProcess, wait_for_advert
 
 
 def test_no_host_running_is_not_a_fault(tmp_path, monkeypatch):

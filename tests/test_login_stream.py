@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from codecatch import login
-from hostproc import HostProcess
+from hostproc import HostProcess, wait_for_advert
 from idp import MockIdP
 
 pytest.importorskip("msal")
@@ -29,25 +29,12 @@ def env(tmp_path):
                 CODECATCH_EVENTS="1")
 
 
-def _wait_for_advert(folder, timeout=10):
-    import time
-
-    from codecatch import stream_client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stream_client.discover(folder):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the host never advertised its event stream")
-
-
 def test_login_claims_the_capture_and_redeems_it(env, tmp_path):
     folder = env["CODECATCH_RUNTIME_DIR"]
     host = HostProcess(env=env)
     try:
         assert host.recv()["type"] == "hello"
-        _wait_for_advert(folder)
+        wait_for_advert(folder)
         with MockIdP() as idp:
             ca = idp.ca_file(str(tmp_path))
             session = idp.session(ca)

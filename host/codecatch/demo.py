@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .mocksite.browser import wait_for
+
 STYLES = {
     "302": "the sign-in answers 302 to the custom-scheme redirect URI",
     "cmsi": "the \"Confirm My Sign-In\" page; Continue leads to a script navigation",
@@ -102,7 +104,7 @@ def run(say, styles=("302", "cmsi"), browser=None, headless=True, timeout=15.0):
                 clock.step(f"{label} started headless={headless}; the extension's service worker is up")
                 status_page = context.new_page()
                 status_page.goto(f"chrome-extension://{CHROMIUM_EXTENSION_ID}/{_popup(extension)}")
-                connection = _wait(lambda: _connection(status_page, "connected"), timeout)
+                connection = wait_for(lambda: _connection(status_page, "connected"), timeout)
                 if not connection:
                     raise DemoError("the extension did not reach the native host: "
                                     + json.dumps(_status(status_page).get("connection")))
@@ -136,7 +138,7 @@ def _one_signin(context, site, style, clock, timeout, status_page, field_id, lin
     else:
         panel.click(f"#{link_id}", no_wait_after=True)
         say("clicked \"Click here to get Authorization Code\": the sign-in opens in a new tab")
-    value = _wait(lambda: panel.evaluate(f"document.getElementById('{field_id}').value"), timeout)
+    value = wait_for(lambda: panel.evaluate(f"document.getElementById('{field_id}').value"), timeout)
     elapsed = _page_elapsed(panel, site, style, field_id)
     if elapsed is None:
         elapsed = (time.monotonic() - clicked) * 1000
@@ -183,10 +185,3 @@ def _connection(page, state):
     return connection if connection.get("state") == state else None
 
 
-def _wait(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)

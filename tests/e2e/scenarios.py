@@ -17,6 +17,7 @@ import json
 import time
 from typing import Protocol
 
+from codecatch.mocksite.browser import wait_for  # noqa: F401 (tests import it from here)
 from codecatch.mocksite.panel import AUTH_FIELD_ID
 
 FILL_TIMEOUT_S = 10.0
@@ -130,15 +131,6 @@ def issued_for(site, state, timeout=FILL_TIMEOUT_S):
         time.sleep(0.02)
     raise AssertionError(f"the mock issued nothing for state {state}: the sign-in never ran "
                          f"(requests seen: {[(e.host, e.path, e.status) for e in site.log][-10:]})")
-
-
-def wait_for(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def captures(status):

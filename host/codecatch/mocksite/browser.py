@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .. import source_tree
@@ -187,3 +188,15 @@ def launch_options(site, extension_dir, executable, headless=True, env=None, ext
     if env is not None:
         options["env"] = env
     return options
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    """Poll `predicate` until it returns something true or `timeout` seconds pass;
+    returns its last value. The pages stamp their own times, so polling only decides
+    when we notice (shared by the demo and the browser tests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
