@@ -52,6 +52,11 @@ from codecatch.mocksite import MockSite
 from codecatch.mocksite import browser as mockbrowser
 from codecatch.mocksite.panel import AUTH_FIELD_ID, SIGNIN_LINK_ID
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the Firefox runner alone needs no Playwright
+    PlaywrightTimeout = TimeoutError
+
 STYLES = ("302", "cmsi")
 POLL_S = 0.1  # how often the runner looks for the page's stamps
 METRICS = ("floor", "total", "overhead", "delivery", "extension")
@@ -106,12 +111,14 @@ class ChromiumRunner:
         if not any(CHROMIUM_EXTENSION_ID in w.url for w in self.context.service_workers):
             self.context.wait_for_event("serviceworker", timeout=10_000,
                                         predicate=lambda w: CHROMIUM_EXTENSION_ID in w.url)
-        popup = json.loads((extension / "manifest.json").read_text())["action"]["default_popup"]
-        self._status = self.context.new_page()
-        self._status.goto(f"chrome-extension://{CHROMIUM_EXTENSION_ID}/{popup}")
-        self._wait(lambda: (self._status.evaluate("chrome.runtime.sendMessage({type:'status'})")
-                            or {}).get("connection", {}).get("state") == "connected",
+        # The extension's status straight from its service worker: no popup page left
+        # open (it refreshes itself every second) to compete with what is measured.
+        self._worker = next(w for w in self.context.service_workers if CHROMIUM_EXTENSION_ID in w.url)
+        self._wait(lambda: self._status().get("connection", {}).get("state") == "connected",
                    "the extension never connected to the host")
+
+    def _status(self):
+        return self._worker.evaluate("globalThis.codecatch.status()") or {}
 
     def signin(self, style):
         panel = self.context.new_page()
@@ -119,15 +126,20 @@ class ChromiumRunner:
         try:
             panel.goto(self.site.panel_url("panel.test", outcome=style), wait_until="load")
             state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
-            if style == "cmsi":
-                with self.context.expect_page(timeout=self.timeout * 1000) as info:
+            # The panel page logs each event it records (mocksite/panel.html): waiting for
+            # that console message leaves the panel's renderer alone until the fill is in.
+            filled_event = panel.expect_console_message(
+                lambda m: m.text == f"mock-event input {AUTH_FIELD_ID}", timeout=self.timeout * 1000)
+            with filled_event:
+                if style == "cmsi":
+                    with self.context.expect_page(timeout=self.timeout * 1000) as info:
+                        panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
+                    signin = info.value
+                    signin.wait_for_selector("#idSIButton9")
+                    signin.click("#idSIButton9", no_wait_after=True)
+                else:
                     panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
-                signin = info.value
-                signin.wait_for_selector("#idSIButton9")
-                signin.click("#idSIButton9", no_wait_after=True)
-            else:
-                panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
-            filled = self._wait(lambda: self._input_at(panel), f"{style}: the field was not filled")
+            filled = self._input_at(panel)
             issued = self.site.issued_for_state(state)[-1]
             if style == "cmsi":
                 click = issued.clicked_at
@@ -138,8 +150,10 @@ class ChromiumRunner:
                 navigation = issued.responded_at
             if panel.evaluate(f"document.getElementById('{AUTH_FIELD_ID}').value") != issued.https_url:
                 raise RuntimeError("the field holds something other than what the sign-in issued")
-            latest = self._status.evaluate("chrome.runtime.sendMessage({type:'status'})")["latest"]
+            latest = self._status()["latest"]
             return Sample(style, click, navigation, filled, latest.get("received_at") or math.nan)
+        except PlaywrightTimeout:
+            raise RuntimeError(f"{style}: the field was not filled within {self.timeout:.0f} s") from None
         finally:
             for page in (signin, panel):
                 if page is not None and not page.is_closed():
@@ -152,7 +166,8 @@ class ChromiumRunner:
     def _wait(self, predicate, message):
         # Every stamp is taken inside the pages, so how often we look only decides when
         # we notice; looking every 10 ms kept the panel's renderer busy with our own
-        # evaluate calls, slowing the very fill being measured (2-core machine).
+        # evaluate calls, slowing the very fill being measured (2-core machine). The
+        # Chromium runner no longer polls during a sign-in (the console message above).
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             value = predicate()

@@ -3,7 +3,7 @@
 // report, plus a small runtime-message API for the popup and for tests.
 
 import { listenForCaptures, listenForOpeners } from './capture_channels.js';
-import { fillTab, focusTab, OriginPermissions, warmUp } from './fill.js';
+import { fillTab, focusTab, OriginPermissions, PanelWarmer } from './fill.js';
 import { HOST_NAME } from './lib/identity.js';
 import { NativeConnection, NativeError, State } from './lib/native_connection.js';
 import { RecentKeys } from './lib/dedupe.js';
@@ -29,6 +29,7 @@ const tabs = new TabDirectory(api);
 // an armed tab that did not open it (fill.py).
 const pageOpened = new Set();
 const granted = new OriginPermissions(api);
+const warmer = new PanelWarmer(api, granted);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
 const stats = { accepted: 0, ignored: 0, duplicates: 0 };
 const ignored = []; // metadata of refused captures, newest first (no URIs: they may hold codes)
@@ -342,8 +343,14 @@ listenForCaptures(api, (c) => {
 listenForOpeners(api, (tabId, openerId, byPage = false) => {
   session.rememberOpener(tabId, openerId);
   if (byPage) pageOpened.add(tabId);
-  tabs.url(openerId).then((url) => warmUp(api, openerId, url, granted));
-}, (tabId) => session.forgetTab(tabId));
+  tabs.url(openerId).then((url) => warmer.opened(openerId, url));
+}, (tabId) => {
+  session.forgetTab(tabId);
+  warmer.forget(tabId);
+});
+// Panels are warmed when they load, off the path of any fill (fill.js PanelWarmer).
+api.webNavigation.onCommitted.addListener((d) => { if (d.frameId === 0) warmer.forget(d.tabId); });
+api.webNavigation.onCompleted.addListener((d) => { if (d.frameId === 0) warmer.loaded(d.tabId, d.url); });
 // The context menu and the keyboard command: the latest capture into the focused field.
 const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector })));
 
