@@ -170,15 +170,18 @@ async function sendToHost(record, source) {
     announce(api, { ...captureMetadata(record), outcome_detail_code: result.fill_reason }, config);
     return true;
   }
-  // Kept for the popup, but not waited for: the value goes in first.
-  session.addCapture(record);
   // An armed tab was the user's choice in the popup, whose activeTab grant may stand in
   // for the host permission (executeScript still refuses a tab it may not touch).
-  await fillAndReport(record, {
+  const filling = fillAndReport(record, {
     tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
     valueKind: result.fill.value_kind,
     checkPermission: result.fill.target !== 'armed', permissions: granted, automatic: true,
   });
+  // Kept for the popup once the fill is on its way (a task later: executeScript goes out
+  // in this one). Writing every capture held to storage.session first put that work, in
+  // this worker and in the browser, in front of the fill.
+  setTimeout(() => session.addCapture(record), 0);
+  await filling;
   return true;
 }
 

@@ -256,7 +256,10 @@ export function fillField({ selector = null, value = '', origin = null, dryRun =
   const view = field.ownerDocument?.defaultView ?? globalThis;
   const proto = field.tagName.toUpperCase() === 'TEXTAREA' ? view.HTMLTextAreaElement.prototype : view.HTMLInputElement.prototype;
   const setValue = Object.getOwnPropertyDescriptor(proto, 'value').set;
-  field.focus?.();
+  // No field.focus() first. On the automatic path the panel tab is in the background
+  // (the sign-in tab took the front), and focusing there cost 5-10 ms while the browser
+  // was still opening that tab (bench/capture_latency.py, Chromium 302), and an old
+  // panel's `onfocus="this.value=''"` would run on our value if we focused after.
   setValue.call(field, value);
   const InputEventCtor = view.InputEvent ?? view.Event;
   field.dispatchEvent(new InputEventCtor('input', { bubbles: true, inputType: 'insertFromPaste', data: value }));

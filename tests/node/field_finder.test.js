@@ -145,7 +145,9 @@ test('fills like typing: prototype setter, then input and change that bubble', a
     assert.equal(trackerSaw, null);
     assert.deepEqual(field.events.map((e) => [e.type, e.bubbles]), [['input', true], ['change', true]]);
     assert.deepEqual(seenByForm, ['input', 'change']);
-    assert.equal(doc.activeElement, field);
+    // Not focused: an old panel's onfocus="this.value=''" never runs on the value, and a
+    // background tab does not pay for focus (field_finder.js).
+    assert.notEqual(doc.activeElement, field);
     assert.ok(!JSON.stringify(r).includes('code=0.'), 'the result never carries the value');
   });
 });
