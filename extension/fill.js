@@ -2,8 +2,20 @@
 // granted, never a sign-in page, only the top frame), then lib/field_finder.js injected
 // there, then the panel brought forward.
 
-import { fillField } from './lib/field_finder.js';
+import { callKept, fillField } from './lib/field_finder.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
+
+/** FNV-1a of the finder's source: which finder a page keeps (field_finder.js callKept). */
+export function sourceBuild(source) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i += 1) {
+    h ^= source.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${h.toString(16)}-${source.length}`;
+}
+
+export const FINDER_BUILD = sourceBuild(fillField.toString());
 
 /** "https://panel.test:8443" -> "https://panel.test/*": match patterns carry no port in Firefox. */
 export function originPattern(origin) {
@@ -83,13 +95,16 @@ async function hasOrigin(api, origin, permissions) {
 
 async function inject(api, { tabId, selector, value, valueKind = null, origin }) {
   let result;
+  const request = { selector, value, valueKind, origin };
+  const target = { tabId, frameIds: [0] }; // the top frame only: never a cross-origin frame
   try {
-    const [injection] = await api.scripting.executeScript({
-      target: { tabId, frameIds: [0] }, // the top frame only: never a cross-origin frame
-      func: fillField,
-      args: [{ selector, value, valueKind, origin }],
-    });
-    result = injection?.result;
+    // The finder the warm-up kept in the page, else the finder itself (kept for next time).
+    const [kept] = await api.scripting.executeScript({ target, func: callKept, args: [FINDER_BUILD, request] });
+    result = kept?.result;
+    if (result?.reason === 'not_kept') {
+      const [injection] = await api.scripting.executeScript({ target, func: fillField, args: [{ ...request, keep: FINDER_BUILD }] });
+      result = injection?.result;
+    }
   } catch (err) {
     // Chromium: 'Cannot access contents of url ...'; Firefox: 'Missing host permission for the tab'.
     return { outcome: 'no_permission', detail: String(err?.message ?? err), injectionFailed: true };
@@ -122,7 +137,7 @@ export async function warmUp(api, tabId, url, permissions) {
   if (!/^https?:/.test(origin) || isSigninUrl(url) || !(await hasOrigin(api, origin, permissions))) return false;
   try {
     await api.scripting.executeScript({
-      target: { tabId, frameIds: [0] }, func: fillField, args: [{ origin, dryRun: true }],
+      target: { tabId, frameIds: [0] }, func: fillField, args: [{ origin, dryRun: true, keep: FINDER_BUILD }],
     });
     return true;
   } catch {

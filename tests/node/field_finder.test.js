@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { fillField } from '../../extension/lib/field_finder.js';
+import { callKept, fillField } from '../../extension/lib/field_finder.js';
 import { FakeInput, withPage } from './fake_dom.js';
 
 const URL_VALUE = 'https://Microsoft.AAD.BrokerPlugin/12128f48?code=0.AXkAabc&state=s';
@@ -175,4 +175,19 @@ test('the injected function is self-contained (executeScript serialises its sour
   return withPage('<body><input id="auth_code"></body>', () => {
     assert.equal(fn({ value: 'x' }).reason, 'filled');
   });
+});
+
+test('a warm-up keeps the finder in the page; the fill that follows calls it', async () => {
+  const html = '<body><label for="a">Authorization Code</label><input id="a"></body>';
+  await withPage(html, (doc) => {
+    const warm = fillField({ origin: 'https://panel.test', dryRun: true, keep: 'build-1' });
+    assert.equal(warm.reason, 'found');
+    assert.equal(doc.getElementById('a').value, ''); // a dry run fills nothing
+    const r = callKept('build-1', { value: URL_VALUE, origin: 'https://panel.test' });
+    assert.equal(r.reason, 'filled');
+    assert.equal(doc.getElementById('a').value, URL_VALUE);
+    // The kept finder still checks where it runs.
+    assert.equal(callKept('build-1', { value: URL_VALUE, origin: 'https://other.test' }).reason, 'origin_changed');
+  });
+  delete globalThis.__codecatchKept;
 });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { fillTab, OriginPermissions, PanelWarmer, warmUp } from '../../extension/fill.js';
+import { FINDER_BUILD, fillTab, OriginPermissions, PanelWarmer, sourceBuild, warmUp } from '../../extension/fill.js';
+import { callKept, fillField } from '../../extension/lib/field_finder.js';
 
 function fakeApi(grantedOrigins) {
   const injected = [];
@@ -30,7 +31,7 @@ test('warms a granted panel with a dry run in its top frame only', async () => {
   const api = fakeApi(['https://panel.example/*']);
   assert.equal(await warmUp(api, 4, 'https://panel.example/tenants/1', null), true);
   assert.deepEqual(api.injected.map((d) => [d.target, d.args[0]]),
-    [[{ tabId: 4, frameIds: [0] }, { origin: 'https://panel.example', dryRun: true }]]);
+    [[{ tabId: 4, frameIds: [0] }, { origin: 'https://panel.example', dryRun: true, keep: FINDER_BUILD }]]);
 });
 
 test('never warms a sign-in page, an ungranted origin or a non-web page', async () => {
@@ -90,4 +91,59 @@ test('PanelWarmer: two events for one click warm once; a refused warm-up is trie
   assert.equal(await warmer.opened(4, 'https://panel.example/'), true);
   await Promise.all([warmer.loaded(5, 'https://panel.example/'), warmer.opened(5, 'https://panel.example/')]);
   assert.deepEqual(api.injected.map((d) => d.target.tabId), [4, 5]);
+});
+
+// The fill after a warm-up: a short call to the finder the warm-up kept in the page.
+function injectingApi({ kept }) {
+  const calls = [];
+  return {
+    calls,
+    permissions: { contains: async () => true },
+    scripting: {
+      executeScript: async ({ func, args }) => {
+        calls.push({ func: func.name, args });
+        if (func === callKept) return [{ result: kept ? { ok: true, reason: 'filled', field: { tag: 'input', how: 'label' } } : { ok: false, reason: 'not_kept' } }];
+        return [{ result: { ok: true, reason: 'filled', field: { tag: 'input', how: 'label' } } }];
+      },
+    },
+    tabs: { get: async () => { throw new Error('not expected on this path'); } },
+  };
+}
+
+test('a warmed page is filled with one short call; the finder source is not sent again', async () => {
+  const api = injectingApi({ kept: true });
+  const done = await fillTab(api, { tabId: 4, origin: 'https://panel.example', value: 'v', checkPermission: false });
+  assert.equal(done.outcome, 'filled');
+  assert.deepEqual(api.calls.map((c) => c.func), ['callKept']);
+  assert.equal(api.calls[0].args[0], FINDER_BUILD);
+  assert.deepEqual(api.calls[0].args[1], { selector: null, value: 'v', valueKind: null, origin: 'https://panel.example' });
+});
+
+test('a page that kept no finder (or another build\'s) gets the finder itself, kept for next time', async () => {
+  const api = injectingApi({ kept: false });
+  const done = await fillTab(api, { tabId: 4, origin: 'https://panel.example', value: 'v', checkPermission: false });
+  assert.equal(done.outcome, 'filled');
+  assert.deepEqual(api.calls.map((c) => c.func), ['callKept', 'fillField']);
+  assert.equal(api.calls[1].args[0].keep, FINDER_BUILD);
+  assert.equal(api.calls[1].args[0].value, 'v');
+});
+
+test('callKept runs only the finder kept under the same build', () => {
+  delete globalThis.__codecatchKept;
+  assert.deepEqual(callKept(FINDER_BUILD, {}), { ok: false, reason: 'not_kept' });
+  const seen = [];
+  globalThis.__codecatchKept = { build: 'old-build', fn: (r) => { seen.push(r); return { ok: true }; } };
+  assert.deepEqual(callKept(FINDER_BUILD, { value: 'v' }), { ok: false, reason: 'not_kept' });
+  assert.deepEqual(seen, []); // an older extension's finder never sees the value
+  globalThis.__codecatchKept = { build: FINDER_BUILD, fn: (r) => { seen.push(r); return { ok: true, reason: 'filled' }; } };
+  assert.deepEqual(callKept(FINDER_BUILD, { value: 'v' }), { ok: true, reason: 'filled' });
+  assert.deepEqual(seen, [{ value: 'v' }]);
+  delete globalThis.__codecatchKept;
+});
+
+test('the build names the finder source: any change to it is another build', () => {
+  const source = fillField.toString();
+  assert.equal(FINDER_BUILD, sourceBuild(source));
+  assert.notEqual(sourceBuild(source), sourceBuild(source.replace('THRESHOLD = 1.5', 'THRESHOLD = 1.6')));
+  assert.match(FINDER_BUILD, /^[0-9a-f]+-\d+$/);
 });
