@@ -278,6 +278,8 @@ export function fillField({ selector = null, value = '', origin = null, dryRun =
  * the extension is never run: the caller then injects fillField itself.
  */
 export function callKept(build, request) {
-  const kept = globalThis.__codecatchKept;
+  // Own property only: `<form name="__codecatchKept">` shows up on window in every world
+  // (named access, from the prototype chain), and must never stand in for the finder.
+  const kept = Object.hasOwn(globalThis, '__codecatchKept') ? globalThis.__codecatchKept : null;
   return kept?.build === build && typeof kept.fn === 'function' ? kept.fn(request) : { ok: false, reason: 'not_kept' };
 }

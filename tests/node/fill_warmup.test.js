@@ -141,6 +141,22 @@ test('callKept runs only the finder kept under the same build', () => {
   delete globalThis.__codecatchKept;
 });
 
+test('callKept ignores a page element that window\'s named access puts under the same name', () => {
+  // A page's <form name="__codecatchKept"> reaches every world through the window's
+  // prototype chain (WindowProperties), never as an own property of the global.
+  const proto = Object.getPrototypeOf(globalThis);
+  const calls = [];
+  Object.defineProperty(proto, '__codecatchKept', {
+    configurable: true, get: () => ({ build: FINDER_BUILD, fn: (r) => { calls.push(r); return { ok: true, reason: 'filled' }; } }),
+  });
+  try {
+    assert.deepEqual(callKept(FINDER_BUILD, { value: 'v' }), { ok: false, reason: 'not_kept' });
+    assert.deepEqual(calls, []);
+  } finally {
+    delete proto.__codecatchKept;
+  }
+});
+
 test('the build names the finder source: any change to it is another build', () => {
   const source = fillField.toString();
   assert.equal(FINDER_BUILD, sourceBuild(source));
