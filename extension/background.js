@@ -71,6 +71,16 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
     log(`ignored a ${schemeOf(uri)} redirect from ${hostOf(pageUrl) || 'an unknown frame'} (${channel})`);
     return;
   }
+  // And only a tab's own page (the top frame). A page that frames a sign-in page can
+  // navigate that frame to a redirect of its own, and the browser still reports the
+  // sign-in URL for the frame: webNavigation cannot say who started a navigation.
+  if (frameId !== 0) {
+    stats.ignored += 1;
+    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: schemeOf(uri), at: Date.now(), reason: 'framed_signin' });
+    ignored.length = Math.min(ignored.length, 10);
+    log(`ignored a ${schemeOf(uri)} redirect from a framed ${hostOf(pageUrl)} page (${channel})`);
+    return;
+  }
   if (!recent.add(key)) {
     stats.duplicates += 1;
     return;
@@ -115,10 +125,10 @@ async function sourceFor(record, pageUrl, knownOpener) {
   };
 }
 
-// The host's refusals of the input itself (PROTOCOL.md error codes 20-27, 30): the
+// The host's refusals of the input itself (PROTOCOL.md error codes 20-27, 30, 31): the
 // redirect is not worth keeping. Any other error (internal, a field the host did not
 // expect) is the host's problem, and the capture is kept.
-const REFUSALS = new Set([20, 21, 22, 23, 24, 25, 26, 27, 30]);
+const REFUSALS = new Set([20, 21, 22, 23, 24, 25, 26, 27, 30, 31]);
 
 /**
  * Sends a capture to the host and acts on its answer; true when the host accepted it.

@@ -18,7 +18,8 @@ import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 export function listenForCaptures(api, onCapture) {
-  const filter = { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame', 'sub_frame'] };
+  // Top frames only: a sign-in in a frame is refused anyway (background.js).
+  const filter = { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame'] };
 
   // 1. The content script's message. sender.url is the frame's URL from the browser.
   api.runtime.onMessage.addListener((message, sender) => {

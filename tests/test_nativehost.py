@@ -175,6 +175,20 @@ def test_a_nativeclient_url_from_any_other_page_is_refused(host):
     assert host.request(capture(uri))["ok"]  # from a sign-in frame it is a capture like any other
 
 
+@pytest.mark.parametrize("channel", ["navigate", "webrequest", "before_navigate", "error_occurred"])
+def test_a_sign_in_page_inside_another_pages_frame_is_refused(host, channel):
+    # A page that frames a sign-in page can navigate that frame to a redirect of its own;
+    # the browser still reports the frame's URL as the sign-in page's.
+    uri = f"{BROKER}?code={CODE}&state=f-{channel}"
+    reply = host.request(capture(uri, channel=channel, frame_id=5, opener_tab_id=3,
+                                 armed_tab_id=3, armed_url="https://panel.example.com/"))
+    assert reply["ok"] is False and reply["error"]["code"] == 31 and reply["error"]["name"] == "framed_signin"
+    assert "frame" in reply["error"]["message"]
+    # Not remembered as seen either: the same URI from a tab's own sign-in page still counts.
+    ok = host.request(capture(uri, channel=channel))
+    assert ok["ok"] and ok["result"]["duplicate"] is False and ok["result"]["fill"] is not None
+
+
 def test_a_retried_capture_keeps_its_own_clock_and_an_expired_one_is_not_filled(host):
     import time
 

@@ -1,4 +1,5 @@
-// Content script on Microsoft's sign-in hosts (manifest.json), every frame, from
+// Content script on Microsoft's sign-in hosts (manifest.json), top frames only (a
+// sign-in inside another page's frame is never taken: background.js), from
 // document_start: the Navigation API's `navigate` event reports page-initiated
 // navigations (location.replace, links, forms, meta refresh) to the native redirect
 // 3-15 ms after they start, and cancelling it spares the user the browser's "Open

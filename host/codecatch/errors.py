@@ -20,6 +20,7 @@ ERROR_CODES = {
     "ambiguous_response": 26,
     "truncated": 27,
     "not_signin_host": 30,
+    "framed_signin": 31,
     "invalid_config": 40,
 }
 

@@ -113,6 +113,18 @@ class Host:
                 "not_signin_host",
                 "Ignored: this redirect did not come from a Microsoft sign-in page.",
             )
+        # And from a tab's own page, never a frame: a page that frames a sign-in page can
+        # navigate that frame to a redirect of its own, and the browser then reports the
+        # sign-in URL as the frame's (webNavigation cannot say who started a navigation).
+        frame_id = source.get("frame_id")
+        if frame_id is not None and frame_id != 0:
+            log.warning("refused a capture via %s from a framed sign-in page (frame %s)",
+                        source.get("channel"), frame_id)
+            raise CodecatchError(
+                "framed_signin",
+                "Ignored: this redirect came from a sign-in page inside a frame of another page; "
+                "codecatch takes only a tab's own sign-in page.",
+            )
         now = self.clock()
         # When the browser saw it, if the extension says so (a capture retried after the
         # host was away): the code's 10 minutes started then, not now.

@@ -23,3 +23,58 @@ def test_host_connected(firefox_driver):
     assert connected, f"the add-on never connected to the host: {status['connection']}"
     assert status["connection"]["host"]["host"] == "codecatch-host"
     assert status["connection"]["host"]["protocol"] == 1
+
+
+# Hostile pages (test_hostile_pages.py has the Chromium side): a page that frames a
+# sign-in page and navigates that frame to a redirect of its own. Firefox reports it
+# through webNavigation with the sign-in URL as the frame's, like Chromium.
+EVIL_CODE = "0.AXkAEVILcodeInjectedThroughAFrame_0123456789abcdef"
+
+
+@pytest.mark.parametrize("kind", ["custom-scheme", "nativeclient"])
+@pytest.mark.parametrize("how", ["armed", "opener"])
+def test_a_framed_signin_page_steered_by_its_parent_fills_nothing(firefox_driver, site, kind, how):
+    import json
+    import time
+
+    from .firefox_driver import wait_loaded, wait_new_handle
+
+    d, wd = firefox_driver, firefox_driver.wd
+    target = {
+        "custom-scheme": ("ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
+                          f"?code={EVIL_CODE}&state=evil&session_state=x"),
+        "nativeclient": site.url("login.microsoftonline.com", "/common/oauth2/nativeclient", with_port=True)
+        + f"?code={EVIL_CODE}&state=evil",
+    }[kind]
+    panel = d.open_panel(site.panel_url("panel.test", with_port=True, outcome="cmsi"))
+    evil_url = site.url("evil.test", "/tools", with_port=True)
+    before = set(wd.window_handles)
+    if how == "armed":
+        # The user armed the panel, then opened a page of their own in another tab.
+        d.extension_status()  # opens the extension page the next messages come from
+        d._to(d._status_handle)
+        panel_tab = wd.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "browser.tabs.query({}).then((t) => done(t.find((x) => x.url.includes('panel.test')).id));")
+        assert d.send_message({"type": "arm", "tab_id": panel_tab})["ok"]
+        wd.switch_to.new_window("tab")
+        wd.get(evil_url)
+    else:
+        # The panel opened the page (any outbound link): the panel is its opener.
+        d._to(panel)
+        wd.execute_script("window.open(arguments[0]);", evil_url)
+        wd.switch_to.window(wait_new_handle(wd, before))
+    wait_loaded(wd, evil_url)
+    wd.execute_script("const f = document.createElement('iframe'); f.src = arguments[0];"
+                      " document.body.appendChild(f);",
+                      site.url("login.microsoftonline.com", "/common/oauth2/v2.0/authorize", with_port=True))
+    time.sleep(1.0)  # the framed sign-in page loads
+    wd.execute_script("document.querySelector('iframe').src = arguments[0];", target)
+
+    time.sleep(2.0)  # the capture channels answer in well under a second
+    assert d.field_value(panel) == "", "a page steered its own code into the panel through a frame"
+    status = d.extension_status()
+    assert not [c for c in status["captures"] if EVIL_CODE[:12] in json.dumps(c)], status["captures"]
+    # Seen, and refused for the right reason (not merely missed).
+    assert any(i["reason"] == "framed_signin" and i["page_host"] == "login.microsoftonline.com"
+               for i in status["ignored"]), status["ignored"]

@@ -56,3 +56,45 @@ def test_a_page_cannot_steer_a_signin_window_into_an_armed_panel(chromium_driver
     assert kept and all(c["opener_origin"].startswith("https://evil.test") and c["opener_by_page"] for c in kept), kept
     # The panel stays armed for the user's own next sign-in.
     assert status["armed"]["tab_id"] == tab_id(d, "https://panel.test/*")
+
+
+# A page that frames a sign-in page, waits for it to load, then navigates that frame to
+# a redirect of its own: the browser still reports the frame's URL as the sign-in
+# page's (webNavigation cannot say who started a navigation).
+FRAME_AND_STEER = """([frameSrc, target]) => new Promise((done) => {
+  const frame = document.createElement('iframe');
+  frame.src = frameSrc;
+  frame.onload = () => { frame.onload = null; setTimeout(() => { frame.src = target; done(null); }, 300); };
+  document.body.appendChild(frame);
+})"""
+
+
+@pytest.mark.parametrize("target", [
+    EVIL_URI,
+    f"https://login.microsoftonline.com/common/oauth2/nativeclient?code={EVIL_CODE}&state=evil",
+], ids=["custom-scheme", "nativeclient"])
+@pytest.mark.parametrize("how", ["armed", "opener"])
+def test_a_framed_signin_page_steered_by_its_parent_fills_nothing(chromium_driver, site, target, how):
+    d = chromium_driver
+    panel = d.open_panel(site.panel_url("panel.test", outcome="cmsi"))
+    if how == "armed":
+        # The user armed the panel, then opened a page of their own in another tab.
+        assert ask(d, {"type": "arm", "tab_id": tab_id(d, "https://panel.test/*")})["ok"]
+        evil = d.context.new_page()
+        evil.goto("https://evil.test/tools", wait_until="load")
+    else:
+        # The panel opened the page (any outbound link): the panel is its opener.
+        with d.context.expect_page(timeout=10_000) as info:
+            panel.evaluate("() => { window.open('https://evil.test/tools'); null; }")
+        evil = info.value
+        evil.wait_for_load_state("load")
+    evil.evaluate(FRAME_AND_STEER, ["https://login.microsoftonline.com/common/oauth2/v2.0/authorize", target])
+
+    time.sleep(2.0)  # the capture channels answer in well under a second
+    assert d.field_value(panel) == "", "a page steered its own code into the panel through a frame"
+    status = d.extension_status()
+    assert not [c for c in status["captures"] if EVIL_CODE[:12] in json.dumps(c)], status["captures"]
+    assert status["captures"] == [] or all(c.get("outcome") != "filled" for c in status["captures"])
+    # Seen, and refused for the right reason (not merely missed).
+    assert any(i["reason"] == "framed_signin" and i["page_host"] == "login.microsoftonline.com"
+               for i in status["ignored"]), status["ignored"]

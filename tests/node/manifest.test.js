@@ -45,7 +45,8 @@ test('host permissions: the sign-in hosts of every cloud and nothing broader', (
   assert.ok(!manifest.permissions.includes('<all_urls>'));
   const [cs] = manifest.content_scripts;
   assert.deepEqual(cs.matches, SIGNIN_MATCH_PATTERNS);
-  assert.equal(cs.all_frames, true);
+  // Top frames only: a sign-in page framed by another page is never a source (background.js).
+  assert.equal(cs.all_frames, false);
   assert.equal(cs.run_at, 'document_start');
 });
 
