@@ -9,7 +9,7 @@ import { NativeConnection, NativeError, State } from './lib/native_connection.js
 import { RecentKeys } from './lib/dedupe.js';
 import { dedupeKey, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
-import { captureMetadata } from './lib/summary.js';
+import { blindFillRefusal, captureMetadata } from './lib/summary.js';
 import { copyFromBackground } from './clipboard.js';
 import { listenForFillHere } from './menus.js';
 import { announce, showBadge } from './notify.js';
@@ -281,9 +281,14 @@ const handlers = {
   },
   // The popup's Fill: into the tab the user is looking at (activeTab stands in for the
   // host permission there), or the capture's own target.
-  fill: async ({ capture_id: id, tab_id: tabId, selector = null }) => {
+  fill: async ({ capture_id: id, tab_id: tabId, selector = null, blind = false }) => {
     const record = session.findCapture(id);
     if (!record) return { ok: false, message: 'No capture to fill.' };
+    const refusal = blind ? blindFillRefusal(record, await tabs.url(tabId)) : null;
+    if (refusal) {
+      announce(api, { ...captureMetadata(record), outcome_detail_code: 'refused_blind' }, config);
+      return { ok: false, outcome: 'refused', message: refusal };
+    }
     if (record.response?.kind === 'error') return { ok: false, message: 'An error response has no code to fill.' };
     const value = record.fill?.value ?? record.https_url;
     if (!value) return { ok: false, message: 'The host has not processed this redirect yet.' };
@@ -365,7 +370,8 @@ listenForOpeners(api, (tabId, openerId, byPage = false) => {
 api.webNavigation.onCommitted.addListener((d) => { if (d.frameId === 0) warmer.forget(d.tabId); });
 api.webNavigation.onCompleted.addListener((d) => { if (d.frameId === 0) warmer.loaded(d.tabId, d.url); });
 // The context menu and the keyboard command: the latest capture into the focused field.
-const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector })));
+// Blind: they do not show the capture first (lib/summary.js blindFillRefusal).
+const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector, blind: true })));
 
 // For tests that evaluate in the worker (Playwright's service worker handle).
 globalThis.codecatch = { status, connection, fillHere };

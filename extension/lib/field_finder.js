@@ -15,12 +15,12 @@
  *   reason: filled | found | no_field | origin_changed | selector_unusable
  */
 export function fillField({ selector = null, value = '', origin = null, dryRun = false, valueKind = null, keep = null } = {}) {
-  // Leave this function in the extension's isolated world, which the page cannot see,
-  // so the fill that follows can be a short call (callKept) rather than this source.
-  if (keep) globalThis.__codecatchKept = { build: keep, fn: fillField };
   const doc = globalThis.document;
   // The tab may have navigated between the background's permission check and now.
   if (origin && globalThis.location?.origin !== origin) return { ok: false, reason: 'origin_changed' };
+  // Leave this function in the extension's isolated world, which the page cannot see,
+  // so the fill that follows can be a short call (callKept) rather than this source.
+  if (keep) globalThis.__codecatchKept = { build: keep, fn: fillField };
   const kind = valueKind === 'url' || valueKind === 'code' ? valueKind
     : (/^https?:\/\//i.test(String(value ?? '')) ? 'url' : (value ? 'code' : null));
 

@@ -81,6 +81,7 @@ export function describeOutcome(meta, now = Date.now()) {
         no_target: 'no panel tab is tied to this sign-in',
         disabled: 'automatic filling is off',
         claimed: 'another browser window took it',
+        refused_blind: 'another page opened that sign-in, so the shortcut and the context menu leave it to you',
       }[meta.outcome_detail_code ?? meta.outcome] ?? (meta.outcome_detail || 'it was not filled automatically');
       return {
         badge: BADGE.waiting,
@@ -89,6 +90,21 @@ export function describeOutcome(meta, now = Date.now()) {
       };
     }
   }
+}
+
+/**
+ * Why the latest capture must not be filled unseen (the keyboard shortcut and the context
+ * menu fill it without showing it), or null. A sign-in window that a page on another
+ * origin opened may hold that page's own code (an opener may navigate the window it
+ * opened); the popup says who opened it, and its Fill is the user's informed choice.
+ */
+export function blindFillRefusal(record, targetUrl) {
+  const source = record?.source;
+  if (!source?.opener_by_page) return null;
+  const opener = originOf(source.opener_url);
+  if (opener && opener === originOf(targetUrl)) return null;
+  const who = opener ? new URL(opener).host : 'another page';
+  return `The latest code came from a sign-in that ${who} opened, not this page or you: check it in the toolbar popup, and fill it from there if it is yours.`;
 }
 
 function originOf(url) {

@@ -56,6 +56,13 @@ def test_a_page_cannot_steer_a_signin_window_into_an_armed_panel(chromium_driver
     assert kept and all(c["opener_origin"].startswith("https://evil.test") and c["opener_by_page"] for c in kept), kept
     # The panel stays armed for the user's own next sign-in.
     assert status["armed"]["tab_id"] == tab_id(d, "https://panel.test/*")
+    # And the keyboard shortcut (or the context menu), which fills the latest code
+    # without showing it, leaves this one to the popup.
+    worker = next(w for w in d.context.service_workers if "chrome-extension://" in w.url)
+    panel.focus("#ctl00_MainContent_txtAuthCode")
+    reply = worker.evaluate("(id) => globalThis.codecatch.fillHere(id)", tab_id(d, "https://panel.test/*"))
+    assert reply["ok"] is False and "evil.test" in reply["message"], reply
+    assert d.field_value(panel) == ""
 
 
 # A page that frames a sign-in page, waits for it to load, then navigates that frame to

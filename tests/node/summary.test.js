@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { captureMetadata, describeOutcome, timeLeft } from '../../extension/lib/summary.js';
+import { blindFillRefusal, captureMetadata, describeOutcome, timeLeft } from '../../extension/lib/summary.js';
 
 const CODE = '0.AXkAsecretcodevalue';
 const record = {
@@ -67,4 +67,19 @@ test('the metadata says who opened the sign-in, by origin only', () => {
   assert.ok(!JSON.stringify(meta).includes('0.AXkAsecret'));
   const typed = captureMetadata({ local_id: 'm', source: { opener_url: 'chrome://newtab/' } });
   assert.equal(typed.opener_origin, null);
+});
+
+test('blindFillRefusal: the shortcut never fills, unseen, a code from a sign-in another page opened', () => {
+  const capture = (source) => ({ capture_id: 'c', source });
+  // The user's own sign-in (a new tab), or one the panel itself opened: fine.
+  assert.equal(blindFillRefusal(capture({ opener_by_page: false, opener_url: 'https://panel.example/' }), 'https://panel.example/t/1'), null);
+  assert.equal(blindFillRefusal(capture({ opener_by_page: true, opener_url: 'https://panel.example/t/1' }), 'https://panel.example/t/2'), null);
+  assert.equal(blindFillRefusal(capture(undefined), 'https://panel.example/'), null);
+  // A page elsewhere opened it: refused, saying who and where to look instead.
+  const why = blindFillRefusal(capture({ opener_by_page: true, opener_url: 'https://evil.example/x' }), 'https://panel.example/');
+  assert.match(why, /evil\.example/);
+  assert.match(why, /toolbar popup/);
+  assert.ok(blindFillRefusal(capture({ opener_by_page: true, opener_url: null }), 'https://panel.example/'));
+  // Same host, other port or scheme: another origin.
+  assert.ok(blindFillRefusal(capture({ opener_by_page: true, opener_url: 'http://panel.example/' }), 'https://panel.example/'));
 });
