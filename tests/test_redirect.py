@@ -189,3 +189,37 @@ def test_trace_and_correlation_ids_come_out_of_the_description():
 
 def test_redact_counts_in_the_singular_too():
     assert redirect.redact("a") == "a\u2026 (1 char)"
+
+
+def test_pasted_broker_address_already_rewritten_is_read():
+    # What an admin has after changing the scheme by hand (the old procedure), or what
+    # codecatch printed: read back as the ms-appx-web redirect it stands for.
+    url = ("https://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
+           "?code=0.AXkAabc-_x&state=s1&session_state=x")
+    for text in (url, f"  '{url}'  ", f"the panel says: {url}"):
+        r = redirect.parse(text)
+        assert r["kind"] == "code" and r["code"] == "0.AXkAabc-_x" and r["state"] == "s1"
+        assert r["https_url"] == url and r["original_uri"] == url
+        assert r["app"] == "Teams PowerShell"
+
+
+@pytest.mark.parametrize("uri", [
+    "https://Microsoft.AAD.BrokerPlugin/x?code=abc&state=s",  # from the browser: never
+])
+def test_a_capture_must_be_the_native_redirect_itself(uri):
+    # analyse() is what a capture from the extension goes through: the rewritten form
+    # is only for text a person pastes.
+    with pytest.raises(redirect.RedirectError) as e:
+        redirect.analyse(uri)
+    assert e.value.name == "not_native_redirect"
+
+
+@pytest.mark.parametrize("text", [
+    "https://microsoft.aad.brokerplugin@evil.example/x?code=abc&state=s",
+    "https://microsoft.aad.brokerplugin.evil.example/x?code=abc&state=s",
+    "http://Microsoft.AAD.BrokerPlugin/x?code=abc&state=s",
+])
+def test_only_the_broker_host_itself_counts_as_rewritten(text):
+    with pytest.raises(redirect.RedirectError) as e:
+        redirect.parse(text)
+    assert e.value.name == "not_native_redirect"

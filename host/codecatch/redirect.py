@@ -172,7 +172,7 @@ def _select(text):
     best_error = None  # (rank, RedirectError)
     for uri in _candidates(text):
         try:
-            response = analyse(uri)
+            response = _analyse_pasted(uri)
         except RedirectError as exc:
             rank = _error_rank(uri, exc)
             if best_error is None or rank < best_error[0]:
@@ -198,6 +198,22 @@ def _select(text):
         "No redirect URI found: paste the ms-appx-web://… address, or the whole "
         "'Failed to launch …' line from the browser console.",
     )
+
+
+# The address an admin has after changing the scheme by hand (the old procedure), or
+# that codecatch printed: https://Microsoft.AAD.BrokerPlugin/… is no real host, only
+# ms-appx-web://Microsoft.AAD.BrokerPlugin/… with its scheme rewritten.
+_REWRITTEN_BROKER = re.compile(r"https://microsoft\.aad\.brokerplugin(?=[/?#])", re.IGNORECASE)
+
+
+def _analyse_pasted(uri):
+    """analyse(), plus the already-rewritten broker address for pasted text. Only for
+    text a person pastes: a capture from the browser must be the native redirect itself."""
+    if _REWRITTEN_BROKER.match(uri):
+        response = analyse("ms-appx-web" + uri[len("https"):])
+        response["original_uri"] = uri
+        return response
+    return analyse(uri)
 
 
 def _same_response(a, b):
