@@ -97,3 +97,51 @@ def test_an_armed_tab_never_takes_a_signin_that_another_tab_opened():
     assert decide_fill(RESPONSE, dict(armed, opener_by_page=False), config.DEFAULTS)[1] == "armed"
     assert decide_fill(RESPONSE, dict(armed, opener_by_page=True), config.DEFAULTS)[1] == "opener"
     assert decide_fill(RESPONSE, dict(armed, opener_tab_id=9), config.DEFAULTS)[0]["tab_id"] == 9
+
+
+@pytest.mark.parametrize("given, origin", [
+    ("https://Panel.Example.com", "https://panel.example.com"),
+    ("https://panel.example.com/", "https://panel.example.com"),
+    ("https://panel.example.com:443", "https://panel.example.com"),  # the default port
+    ("http://panel.test:8080", "http://panel.test:8080"),
+])
+def test_panel_origins_are_normalised(given, origin):
+    assert config.normalize_origin(given) == origin
+    assert config.validate({"panels": [{"origin": given}]})["panels"][0]["origin"] == origin
+
+
+@pytest.mark.parametrize("given, says", [
+    ("cp3.example.com", "did you mean https://cp3.example.com?"),
+    ("https://*.example.com", "wildcards are not supported"),
+    ("https://panel.example.com/CP/Tenant.aspx", "use https://panel.example.com"),
+    ("https://panel.example.com/?a=1", "without a path"),
+    ("ftp://panel.example.com", "https://"),
+    ("https://admin:pw@panel.example.com", "user name or password"),
+    ("https://panel.example.com:99999", "not a valid URL"),
+    ("", "give the panel's address"),
+])
+def test_a_bad_panel_origin_says_what_to_write_instead(given, says):
+    with pytest.raises(CodecatchError) as e:
+        config.validate({"panels": [{"origin": "https://ok.example"}, {"origin": given}]})
+    assert e.value.name == "invalid_config"
+    assert says in e.value.message and e.value.message.startswith("panels[1]: ")
+
+
+@pytest.mark.parametrize("selector, problem", [
+    ("###bad[", "an unclosed '['"),
+    ("div:not(.a", "an unclosed '('"),
+    ("a)", "an unmatched ')'"),
+    ("input[name='x", "an unclosed '"),
+    ("#ctl00_MainContent_txtAuthCode", None),
+    ("form#f input[name=\"a]b\"]", None),
+    (r"#weird\[id", None),  # an escaped bracket
+])
+def test_a_selector_that_cannot_be_css_is_refused_with_why(selector, problem):
+    assert config.selector_problem(selector) == problem
+    rule = {"origin": "https://panel.example.com", "selector": selector}
+    if problem is None:
+        assert config.validate({"panels": [rule]})["panels"][0]["selector"] == selector
+    else:
+        with pytest.raises(CodecatchError) as e:
+            config.validate({"panels": [rule]})
+        assert problem in e.value.message

@@ -35,9 +35,69 @@ def config_path():
     return os.path.join(config_dir(), "config.json")
 
 
+def normalize_origin(value):
+    """'https://Panel.Example.com:443/' -> 'https://panel.example.com'; a clear
+    CodecatchError('invalid_config') for anything that is not one exact origin."""
+    from urllib.parse import urlsplit
+
+    from .fill import origin_of
+
+    def bad(why):
+        raise CodecatchError("invalid_config", f"'{str(value)[:100]}' is not a panel origin: {why}")
+
+    if not isinstance(value, str) or not value.strip():
+        bad("give the panel's address, such as https://panel.example.com.")
+    text = value.strip()
+    if "://" not in text:
+        bad(f"it has no scheme; did you mean https://{text.split('/')[0]}?")
+    if "*" in text:
+        bad("wildcards are not supported; add one rule for each panel's exact origin.")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        bad("it is not a valid URL.")
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        bad("it must start with https:// (or http://) and name a host.")
+    if parts.username is not None or parts.password is not None:
+        bad("it must not hold a user name or password.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        bad(f"rules match a whole origin, without a path: use {origin_of(text)}.")
+    return origin_of(text)
+
+
+_SELECTOR_PAIRS = {"[": "]", "(": ")"}
+
+
+def selector_problem(selector):
+    """Why a panel rule's selector cannot be a CSS selector, or None. A light check (no
+    CSS parser here): unbalanced brackets, parentheses or quotes. The extension also
+    falls back to finding the field when the browser rejects a selector."""
+    stack, quote, escaped = [], None, False
+    for ch in selector:
+        if escaped:  # '\\[' is a literal bracket in CSS
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in _SELECTOR_PAIRS:
+            stack.append(_SELECTOR_PAIRS[ch])
+        elif ch in "])":
+            if not stack or stack.pop() != ch:
+                return f"an unmatched '{ch}'"
+    if quote:
+        return f"an unclosed {quote}"
+    if stack:
+        return f"an unclosed '{ {']': '[', ')': '('}[stack[-1]] }'"
+    return None
+
+
 def validate(raw):
     """Return a normalised copy of raw, or raise CodecatchError('invalid_config')."""
-    from .fill import origin_of
 
     def bad(message):
         raise CodecatchError("invalid_config", message)
@@ -58,15 +118,19 @@ def validate(raw):
     for i, rule in enumerate(panels):
         if not isinstance(rule, dict):
             bad(f"panels[{i}] must be an object with an 'origin'.")
-        origin = origin_of(rule.get("origin"))
-        if origin is None or origin != str(rule.get("origin")).rstrip("/").lower():
-            bad(f"panels[{i}].origin must be an origin such as https://panel.example.com (no path).")
+        try:
+            origin = normalize_origin(rule.get("origin"))
+        except CodecatchError as exc:
+            bad(f"panels[{i}]: {exc.message}")
         if origin in seen:
             bad(f"panels[{i}]: {origin} is listed twice.")
         seen.add(origin)
         selector = rule.get("selector")
         if selector is not None and (not isinstance(selector, str) or not selector.strip() or len(selector) > 500):
             bad(f"panels[{i}].selector must be a CSS selector (at most 500 characters) or null.")
+        problem = selector_problem(selector) if selector else None
+        if problem:
+            bad(f"panels[{i}].selector '{selector[:100]}' is not a CSS selector: it has {problem}.")
         value = rule.get("value", "url")
         if value not in ("url", "code"):
             bad(f"panels[{i}].value must be 'url' (the whole https URL) or 'code' (the bare code).")
