@@ -77,18 +77,30 @@ def _redacted_url(response):
 
 # --- install, uninstall, doctor (host/codecatch/install) -------------------------------
 
-def _install_options(f):
-    f = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")(f)
-    f = click.option("--force", is_flag=True, help="Replace or remove a manifest that was changed by hand.")(f)
-    f = click.option("--system", is_flag=True, help="For all users (needs root or Administrator).")(f)
-    f = click.option("--extension-id", "extension_ids", multiple=True, metavar="ID",
-                     help="Another extension id to allow besides codecatch's own (repeatable).")(f)
-    f = click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR",
-                     help="One Chromium-family profile folder (a browser started with --user-data-dir).")(f)
-    f = click.option("--browser", "browsers", multiple=True, metavar="NAME",
-                     help="chrome, chromium, edge, brave, vivaldi, opera, firefox, librewolf, "
-                          "NAME-flatpak, chromium-snap, firefox-snap (repeatable; default: every one found).")(f)
-    return f
+def _install_options(remove):
+    if remove:
+        force = "Remove a file or key that was changed since install wrote it."
+        ids = ("Without installed.json, uninstall removes only a manifest identical to what install "
+               "writes: give the extra ids install was given (repeatable).")
+        default = "every one found, and everything install recorded"
+    else:
+        force = ("Replace a manifest that was changed by hand; write one for the Chromium snap "
+                 "(skipped otherwise: native messaging cannot work there).")
+        ids = "Another extension id to allow besides codecatch's own (repeatable)."
+        default = "every one found"
+
+    def decorate(f):
+        f = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")(f)
+        f = click.option("--force", is_flag=True, help=force)(f)
+        f = click.option("--system", is_flag=True, help="For all users (needs root or Administrator).")(f)
+        f = click.option("--extension-id", "extension_ids", multiple=True, metavar="ID", help=ids)(f)
+        f = click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR",
+                         help="One Chromium-family profile folder (a browser started with --user-data-dir).")(f)
+        f = click.option("--browser", "browsers", multiple=True, metavar="NAME",
+                         help="chrome, chromium, edge, brave, vivaldi, opera, firefox, librewolf, "
+                              f"NAME-flatpak, chromium-snap, firefox-snap (repeatable; default: {default}).")(f)
+        return f
+    return decorate
 
 
 def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force, dry_run):
@@ -120,16 +132,20 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
 
 
 @main.command()
-@_install_options
+@_install_options(remove=False)
 def install(browsers, user_data_dir, extension_ids, system, force, dry_run):
     """Register the native host with your browsers (host manifests; registry keys on Windows)."""
     _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run)
 
 
 @main.command()
-@_install_options
+@_install_options(remove=True)
 def uninstall(browsers, user_data_dir, extension_ids, system, force, dry_run):
-    """Remove exactly what `codecatch install` wrote."""
+    """Remove exactly what `codecatch install` wrote, and the folders it created once empty.
+
+    Exit status 1 when a file or key was changed since and is left in place (--force
+    removes it).
+    """
     _run_installer(True, browsers, user_data_dir, extension_ids, system, force, dry_run)
 
 
@@ -141,7 +157,11 @@ def uninstall(browsers, user_data_dir, extension_ids, system, force, dry_run):
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the host.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
-    """Check every step from the browser's folder to a framed ping of the host, with fixes."""
+    """Check every step from the browser's folder to a framed ping of the host, with fixes.
+
+    Without --browser or --user-data-dir: every browser found, and every manifest that
+    `codecatch install` recorded (a browser not started yet, a --user-data-dir profile).
+    """
     from pathlib import Path
 
     from .install import doctor as doc, manifests, text

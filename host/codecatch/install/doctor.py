@@ -24,6 +24,8 @@ from . import installer, manifests
 
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
 WINDOWS_LAUNCHABLE = (".exe", ".bat", ".cmd", ".com")
+SNAP_FIX = "use Chromium from your distribution's packages, its Flatpak, or Google Chrome"
+UPDATE = "update codecatch from your clone (git pull && pip install -U .)"
 
 
 @dataclass
@@ -235,8 +237,8 @@ def flatpak_can_spawn_host(layout: B.Layout, app_id: str, *, ask_flatpak: bool) 
 def diagnose(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optional[Path] = None,
              extension_ids: Iterable[str] = (), system: bool = False, timeout: float = 5.0,
              run_host: bool = True) -> list[Diagnosis]:
-    """Check every browser found (or the named ones). `run_host=False` skips the ping
-    (for a layout that is not this machine)."""
+    """Check every browser found and every manifest install recorded (or the named
+    browsers only). `run_host=False` skips the ping (for a layout that is not this machine)."""
     extension_ids = list(extension_ids)
     if user_data_dir is not None:
         b = B.get(browsers[0]) if browsers else B.get("chromium")
@@ -244,10 +246,24 @@ def diagnose(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: O
     elif browsers:
         locations = [loc for n in browsers if (loc := B.locate(B.get(n), layout, system=system))]
     else:
-        locations = B.detect(layout, system=system)
+        locations = _found_or_recorded(layout, system)
     record = installer._load_record(installer.record_path(layout, system))
     stream = check_event_stream() if run_host and locations else (SKIP, "not run (not this machine's layout)", None)
     return [_diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream) for loc in locations]
+
+
+def _found_or_recorded(layout: B.Layout, system: bool) -> list[B.Location]:
+    """Every browser whose profile folder exists, then every manifest the install record
+    lists that none of them reads (a browser never started, a --user-data-dir profile)
+    and that is still there, or whose profile is."""
+    locations = B.detect(layout, system=system)
+    seen = {installer.manifest_path(loc) for loc in locations}
+    for loc in installer.recorded_locations(layout, system):
+        mfile = installer.manifest_path(loc)
+        if mfile not in seen and (mfile.exists() or loc.profile.is_dir()):
+            seen.add(mfile)
+            locations.append(loc)
+    return locations
 
 
 def check_event_stream(timeout: float = 2.0):
@@ -301,16 +317,20 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
             if (name != "registry key" or loc.registry_key) and (name != "sandbox" or b.sandbox):
                 checks.append(Check(name, SKIP, "not checked (an earlier check failed)"))
 
-    # 1. profile folder
+    # 1. profile folder: without one, the manifest is still worth checking if it is there
     if loc.profile.is_dir():
         add("profile folder", OK, str(loc.profile))
     else:
-        add("profile folder", FAIL, f"{loc.profile} does not exist: {b.label} is not installed for this "
-                                   "user, or was never started",
-            f"start {b.label} once, or name the folder it uses with --user-data-dir"
-            if b.family == B.CHROMIUM else f"start {b.label} once")
-        skip_rest("profile folder")
-        return d
+        start = (f"start {b.label} once, or name the folder it uses with --user-data-dir"
+                 if b.family == B.CHROMIUM else f"start {b.label} once")
+        if mfile.exists():
+            add("profile folder", WARN, f"{loc.profile} does not exist: {b.label} is not installed for this "
+                                       "user, or was never started; checking its manifest anyway", start)
+        else:
+            add("profile folder", FAIL, f"{loc.profile} does not exist: {b.label} is not installed for this "
+                                       "user, or was never started", start)
+            skip_rest("profile folder")
+            return d
 
     # 2. registry key (Windows)
     if loc.registry_key:
@@ -332,8 +352,13 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
     try:
         raw = mfile.read_bytes()
     except FileNotFoundError:
-        add("manifest present", FAIL, f"{mfile} is missing (\"Specified native messaging host not found.\")",
-            fix())
+        if b.snap_name == "chromium":   # install skips it: reinstalling would not help
+            add("manifest present", FAIL, f"{mfile} is missing: codecatch install skips the Chromium snap, "
+                                          "whose confinement stops it from starting programs outside the snap",
+                SNAP_FIX)
+        else:
+            add("manifest present", FAIL, f"{mfile} is missing (\"Specified native messaging host not "
+                                          "found.\")", fix())
         skip_rest("manifest present")
         return d
     except OSError as exc:
@@ -423,8 +448,7 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
                                  "(\"Native host has exited.\")",
                 f"flatpak override --user --talk-name={installer.FLATPAK_TALK} {b.flatpak_id}")
     elif b.snap_name == "chromium":
-        add("sandbox", FAIL, "the Chromium snap cannot start programs outside the snap",
-            "use Chromium from your distribution's packages, its Flatpak, or Google Chrome")
+        add("sandbox", FAIL, "the Chromium snap cannot start programs outside the snap", SNAP_FIX)
 
     # 9. framed ping, exactly as the browser starts the host
     if not run_host:
@@ -437,7 +461,7 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
         else:
             older = ""
             if r.hello and r.hello.get("protocol") != PROTOCOL_VERSION:
-                older = "update codecatch (pip install -U codecatch) and reload the extension"
+                older = f"{UPDATE} and reload the extension"
             add("host answers ping", FAIL, r.message + " (\"Native host has exited.\" / \"Error when "
                                            "communicating with the native messaging host.\")",
                 older or f"run it by hand to see its error: {shlex.join(host_cmd + args)} </dev/null")

@@ -5,10 +5,13 @@ function returns values that the command line renders.
     report = apply(targets, layout)          # or remove(targets, layout)
 
 Ownership: install records the sha256 of every file it writes (and the value of every
-registry key) in `<data folder>/installed.json`. Uninstall removes a file only when it
-still has those bytes (or, with no record, exactly the bytes this install would write);
-a file someone edited since is left alone with a clear message unless `force` is set.
-Install likewise refuses to overwrite a manifest that is neither ours nor identical.
+registry key) in `<data folder>/installed.json`, and under "dirs" every folder it had
+to create for them (a record without "dirs", from an older codecatch, still works).
+Uninstall removes a file only when it still has those bytes (or, with no record,
+exactly the bytes this install would write); a file someone edited since is left alone
+with a clear message unless `force` is set, and the run fails. It removes a recorded
+folder once it is empty, never one install did not create. Install likewise refuses to
+overwrite a manifest that is neither ours nor identical.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ from . import manifests
 
 HOST_SCRIPT = "codecatch-host"
 FLATPAK_TALK = "org.freedesktop.Flatpak"
+CHROMIUM_SNAP = ("The Chromium snap's confinement stops it from starting programs outside the snap, so "
+                 "native messaging cannot work there: use Chromium from your distribution's packages, "
+                 "the Flatpak, or Google Chrome; meanwhile `codecatch parse` handles pasted redirects")
+CHANGED = ("changed since codecatch wrote it (or written by something else); left in place. "
+           "Look at it, then delete it yourself or rerun with --force.")
 
 
 class InstallError(Exception):
@@ -61,13 +69,16 @@ def host_executable(layout: B.Layout) -> Path:
         f"{exe} -m pip install --force-reinstall . (in the codecatch clone)")
 
 
-def _extension_folder() -> str:
-    """The clone the extension loads from: the checkout codecatch runs from, or the
-    folder the user runs it in; else a description of it."""
+def _extension_source(family: str) -> str:
+    """What to pick when loading the extension: for Chromium its folder (the checkout
+    codecatch runs from, or the folder the user runs it in), for Firefox the
+    manifest.json in it; else a description of it."""
     from ..source_tree import repo_root
 
     root = repo_root()
-    return str(root) if root else "the folder of your codecatch clone, the one holding manifest.json"
+    if family == B.CHROMIUM:
+        return str(root) if root else "the folder of your codecatch clone, the one holding manifest.json"
+    return str(root / "manifest.json") if root else "the manifest.json file in your codecatch clone"
 
 
 def flatpak_launcher(host: Path) -> bytes:
@@ -111,6 +122,7 @@ class Target:
     launcher: Optional[FileWrite] = None
     registry: Optional[KeyWrite] = None
     todo: tuple[str, ...] = ()
+    skip: Optional[str] = None   # why install writes nothing here unless forced
 
     @property
     def browser(self) -> B.Browser:
@@ -192,11 +204,10 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
         host_path = str(lpath)
         todo.append(f"Let {b.label} start programs outside its sandbox (once): "
                     f"flatpak override --user --talk-name={FLATPAK_TALK} {b.flatpak_id}")
+    skip = None
     if b.snap_name == "chromium":
-        todo.append("The Chromium snap's confinement stops it from starting programs outside the "
-                    "snap, so native messaging cannot work there: use Chromium from your "
-                    "distribution's packages, the Flatpak, or Google Chrome; meanwhile "
-                    "`codecatch parse` handles pasted redirects")
+        skip = CHROMIUM_SNAP
+        todo.append(CHROMIUM_SNAP)
     if b.snap_name == "firefox":
         todo.append("The Firefox snap reaches native hosts through the WebExtensions portal: "
                     "needs xdg-desktop-portal 1.17 or later (check: `snap connections firefox`)")
@@ -204,19 +215,20 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     registry = None
     if loc.registry_key:
         registry = KeyWrite(loc.registry_key, str(manifest_path(loc)))
-    folder = _extension_folder()
+    source = _extension_source(b.family)
     if b.family == B.CHROMIUM:
         load = (f"load the extension in {b.label} (Extensions page, Developer mode, "
-                f"Load unpacked: {folder})")
+                f"Load unpacked: {source})")
         if CHROMIUM_EXTENSION_ID not in ids:
             load += f"; allowed extension ids: {', '.join(ids)}"
     else:
         load = (f"load the add-on in {b.label} (about:debugging, This Firefox, Load Temporary Add-on: "
-                f"{folder}{os.sep}manifest.json)")
+                f"pick {source})")
     todo.append(load)
-    todo.append("grant your panel's site from the codecatch toolbar button (Options, Add panel)")
+    todo.append("let codecatch fill your panel: open it, click the codecatch toolbar button and "
+                "\"Always for this site\" (or add it in the extension's options page)")
     return Target(loc, FileWrite(manifest_path(loc), manifests.render(manifest)), launcher, registry,
-                  tuple(todo))
+                  tuple(todo), skip)
 
 
 # ---------------------------------------------------------------- the ownership record
@@ -230,28 +242,57 @@ def _sha(data: bytes) -> str:
 
 
 def _load_record(path: Path) -> dict:
+    """{"files": {path: sha256}, "keys": {key: value}, "dirs": [folder install created]};
+    "dirs" is empty for a record written before codecatch kept it."""
     try:
         rec = json.loads(path.read_text("utf-8"))
-        return {"files": dict(rec.get("files", {})), "keys": dict(rec.get("keys", {}))}
-    except (OSError, ValueError, AttributeError):
-        return {"files": {}, "keys": {}}
+        dirs = rec.get("dirs", [])
+        return {"files": dict(rec.get("files", {})), "keys": dict(rec.get("keys", {})),
+                "dirs": [d for d in dirs if isinstance(d, str)] if isinstance(dirs, list) else []}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {"files": {}, "keys": {}, "dirs": []}
 
 
 def _save_record(path: Path, rec: dict) -> None:
-    # Forget files that are gone (a deleted test profile, a removed browser).
+    # Forget files and folders that are gone (a deleted test profile, a removed browser).
     rec["files"] = {p: h for p, h in rec["files"].items() if Path(p).exists()}
+    rec["dirs"] = sorted(d for d in set(rec["dirs"]) if Path(d).is_dir() or Path(d) in path.parents)
     if not rec["files"] and not rec["keys"]:
         path.unlink(missing_ok=True)
         return
     write_atomic(path, (json.dumps(rec, indent=2, sort_keys=True) + "\n").encode(), 0o600)
 
 
+def recorded_locations(layout: B.Layout, system: bool = False) -> list[B.Location]:
+    """Where the record says install wrote a manifest, as browser locations: the first
+    browser (in table order) that reads that folder, else a Chromium --user-data-dir
+    profile. For doctor: a browser never started has no profile folder to detect."""
+    rec = _load_record(record_path(layout, system))
+    found = []
+    for p in rec["files"]:
+        loc = _location_of(Path(p), layout, system)
+        if loc is not None:
+            found.append(loc)
+    return found
+
+
+def _location_of(path: Path, layout: B.Layout, system: bool) -> Optional[B.Location]:
+    if path.name != f"{HOST_NAME}.json":
+        return None   # a Flatpak launcher
+    for loc in B.supported(layout, system=system):
+        if manifest_path(loc) == path:
+            return loc
+    if not system and path.parent.name == "NativeMessagingHosts":
+        return B.locate_user_data_dir(B.get("chromium"), path.parent.parent, layout)
+    return None
+
+
 # ---------------------------------------------------------------- apply / remove
 
 @dataclass
 class Change:
-    action: str       # written | unchanged | removed | absent | refused | would-write | would-remove
-    what: str         # "file" | "key"
+    action: str       # written | unchanged | removed | absent | refused | skipped | would-write | would-remove
+    what: str         # "file" | "key" | "folder"
     where: str
     browser: str
     detail: str = ""
@@ -282,6 +323,15 @@ def _writable(folder: Path) -> bool:
     return p.is_dir() and os.access(p, os.W_OK | os.X_OK)
 
 
+def _missing_folders(path: Path) -> list[str]:
+    """The folders that writing `path` would create."""
+    missing, p = [], path.parent
+    while not p.exists() and p.parent != p:
+        missing.append(str(p))
+        p = p.parent
+    return missing
+
+
 def _read(path: Path) -> Optional[bytes]:
     try:
         return path.read_bytes()
@@ -302,10 +352,16 @@ def _registry(layout: B.Layout):
 def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
           dry_run: bool = False) -> Report:
     """Write every target's files and keys. Checks every folder first, so that an
-    unwritable one stops the run before anything is written."""
+    unwritable one stops the run before anything is written. A target with a `skip`
+    reason (the Chromium snap) is reported as skipped unless `force` is set."""
     rpath = record_path(layout, _system(targets))
     rec = _load_record(rpath)
     report = Report()
+    skipped = [t for t in targets if t.skip and not force]
+    targets = [t for t in targets if t not in skipped]
+    for t in skipped:
+        report.changes.append(Change("skipped", "file", str(t.manifest.path), t.browser.name,
+                                     f"{t.skip}. Not written (--force writes it anyway)."))
     for t in targets:
         for f in t.files:
             if not _writable(f.path.parent):
@@ -336,6 +392,10 @@ def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
     if not report.ok:
         return report   # nothing written
 
+    if not dry_run:
+        created = {d for _, item, action in plan_changes if action == "written"
+                   and isinstance(item, FileWrite) for d in _missing_folders(item.path)}
+        rec["dirs"] = sorted(set(rec["dirs"]) | created | set(_missing_folders(rpath)))
     for t, item, action in plan_changes:
         if isinstance(item, FileWrite):
             if action == "written":
@@ -360,14 +420,17 @@ def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
 
 def remove(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
            dry_run: bool = False, leftovers: bool = False, system: bool = False) -> Report:
-    """Remove what install wrote for these targets and nothing else. With `leftovers`,
-    also every other file and key the record says install wrote and that is still as
-    written (a browser uninstalled since, a profile no longer detected)."""
+    """Remove what install wrote for these targets and nothing else, then the folders it
+    created for them that are empty now. With `leftovers`, also every other file and key
+    the record lists (a browser uninstalled since, a profile no longer detected); one
+    changed since is refused like a target's, so the run fails and says so."""
     rpath = record_path(layout, system or _system(targets))
     rec = _load_record(rpath)
     report = Report()
+    gone: set[str] = set()   # what this run removed (or, in a dry run, would remove)
     if leftovers:
-        _remove_leftovers(targets, layout, rec, report, dry_run)
+        _remove_leftovers(targets, layout, rec, report, dry_run, force, gone)
+        _remove_folders(rec, None, gone, report, "(recorded)", dry_run)
     for t in targets:
         if t.registry:
             old = _registry(layout).get(t.registry.key)
@@ -392,43 +455,86 @@ def remove(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
                 continue
             ours = old == f.data or rec["files"].get(str(f.path)) == _sha(old)
             if not ours and not force:
-                report.changes.append(Change(
-                    "refused", "file", str(f.path), t.browser.name,
-                    "changed since codecatch wrote it (or written by something else); left in "
-                    "place. Look at it, then delete it yourself or rerun with --force."))
+                report.changes.append(Change("refused", "file", str(f.path), t.browser.name, CHANGED))
                 continue
             if not dry_run:
-                try:
-                    f.path.unlink()
-                except PermissionError:
-                    raise InstallError(f"cannot remove {f.path}: permission denied") from None
+                _unlink(f.path)
                 rec["files"].pop(str(f.path), None)
-                _prune(f.path.parent, t)
+                if str(f.path.parent) not in rec["dirs"]:
+                    _prune(f.path.parent, t)   # a record from before "dirs"
+            gone.add(str(f.path))
             report.changes.append(Change("would-remove" if dry_run else "removed", "file",
                                          str(f.path), t.browser.name))
+        _remove_folders(rec, [f.path for f in t.files], gone, report, t.browser.name, dry_run)
     if not dry_run and rpath.exists():
         _save_record(rpath, rec)
+    if not dry_run and not rpath.exists():   # the record is gone: its folder may go too
+        _remove_folders(rec, [rpath], gone, report, "(recorded)", dry_run)
     return report
 
 
-def _remove_leftovers(targets, layout, rec, report, dry_run) -> None:
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except PermissionError:
+        raise InstallError(f"cannot remove {path}: permission denied") from None
+
+
+def _remove_leftovers(targets, layout, rec, report, dry_run, force, gone) -> None:
     covered = {str(f.path) for t in targets for f in t.files}
     keys = {t.registry.key for t in targets if t.registry}
     for path, sha in list(rec["files"].items()):
         data = _read(Path(path))
-        if path in covered or data is None or _sha(data) != sha:
-            continue  # handled below, gone, or changed since: never touched here
+        if path in covered or data is None:
+            continue  # handled with the targets, or gone (forgotten when the record is saved)
+        if _sha(data) != sha and not force:
+            report.changes.append(Change("refused", "file", path, "(recorded)", CHANGED))
+            continue
         if not dry_run:
-            Path(path).unlink(missing_ok=True)
+            _unlink(Path(path))
             rec["files"].pop(path, None)
+        gone.add(path)
         report.changes.append(Change("would-remove" if dry_run else "removed", "file", path, "(recorded)"))
     for key, value in list(rec["keys"].items()):
-        if key in keys or layout.registry is None or layout.registry.get(key) != value:
+        if key in keys or layout.registry is None:
+            continue
+        now = layout.registry.get(key)
+        if now is None:
+            if not dry_run:
+                rec["keys"].pop(key, None)   # removed by someone else: nothing left to do
+            continue
+        if now != value and not force:
+            report.changes.append(Change(
+                "refused", "key", key, "(recorded)",
+                f"points at {now}, not at the file codecatch wrote ({value}); left in place "
+                "(--force removes it)"))
             continue
         if not dry_run:
             layout.registry.delete(key)
             rec["keys"].pop(key, None)
-        report.changes.append(Change("would-remove" if dry_run else "removed", "key", key, "(recorded)", value))
+        report.changes.append(Change("would-remove" if dry_run else "removed", "key", key, "(recorded)", now))
+
+
+def _remove_folders(rec, files, gone, report, browser, dry_run) -> None:
+    """Remove the folders install created (the record's "dirs") above these files (None:
+    all of them) that are empty now, or in a dry run would be; deepest first. Never a
+    folder install did not create, never one that still holds anything."""
+    dirs = [d for d in rec["dirs"] if files is None or any(Path(d) in Path(f).parents for f in files)]
+    for d in sorted(set(dirs), key=lambda d: len(Path(d).parts), reverse=True):
+        folder = Path(d)
+        if d in gone or folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            if any(str(entry) not in gone for entry in folder.iterdir()):
+                continue
+            if not dry_run:
+                folder.rmdir()
+        except OSError:
+            continue   # not empty after all, or not ours to remove (permissions): left in place
+        gone.add(d)
+        if not dry_run:
+            rec["dirs"].remove(d)
+        report.changes.append(Change("would-remove" if dry_run else "removed", "folder", d, browser))
 
 
 def _prune(folder: Path, t: Target) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from .installer import Report
 
 VERBS = {"written": "wrote", "unchanged": "unchanged", "removed": "removed", "absent": "not there",
-         "refused": "REFUSED", "would-write": "would write", "would-remove": "would remove"}
+         "refused": "REFUSED", "skipped": "skipped", "would-write": "would write",
+         "would-remove": "would remove"}
 
 
 def report_lines(report: Report, *, title: str) -> list[str]:
@@ -17,7 +18,7 @@ def report_lines(report: Report, *, title: str) -> list[str]:
         if c.browser != last:
             lines.append(f"{c.browser}:")
             last = c.browser
-        what = "registry key" if c.what == "key" else "file"
+        what = "registry key" if c.what == "key" else c.what
         line = f"  {VERBS.get(c.action, c.action)} {what} {c.where}"
         if c.what == "key" and c.detail:
             line += f" = {c.detail}"
