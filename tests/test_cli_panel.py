@@ -30,7 +30,7 @@ def test_bad_rules_are_refused_and_change_nothing(tmp_path, monkeypatch):
     run("panel", "add", "https://cp.example.com")
     before = (tmp_path / "config.json").read_bytes()
     bad = run("panel", "add", "javascript:alert(1)")
-    assert bad.exit_code == 1 and "origin" in bad.output
+    assert bad.exit_code == 2 and "not a panel origin" in bad.output
     missing = run("panel", "remove", "https://other.example")
     assert missing.exit_code == 1 and "no rule for" in missing.output
     assert (tmp_path / "config.json").read_bytes() == before
@@ -49,3 +49,28 @@ def test_a_running_host_follows_the_cli(tmp_path, monkeypatch):
         assert panels == [{"origin": "https://cp.example.com", "selector": None, "value": "code"}]
     finally:
         host.close()
+
+
+def test_panel_add_says_what_to_write_and_normalises(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    no_scheme = run("panel", "add", "cp3.example.com")
+    assert no_scheme.exit_code == 2 and "did you mean https://cp3.example.com?" in no_scheme.output
+    assert "panels[" not in no_scheme.output  # no internal index in a message for a person
+    wildcard = run("panel", "add", "https://*.example.com")
+    assert wildcard.exit_code == 2 and "wildcards are not supported" in wildcard.output
+    selector = run("panel", "add", "https://cp.example.com", "--selector", "###bad[")
+    assert selector.exit_code == 2 and "unclosed '['" in selector.output
+    assert not (tmp_path / "config.json").exists()  # nothing saved by any of those
+    ok = run("panel", "add", "https://CP11.example.com:443/")
+    assert ok.exit_code == 0 and "saved: https://cp11.example.com" in ok.output
+    assert run("panel", "remove", "https://cp11.example.com:443").exit_code == 0
+
+
+def test_panel_list_reports_an_unusable_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "config.json").write_text("{not json", encoding="utf-8")
+    listed = run("panel", "list")
+    assert listed.exit_code == 1 and "unusable" in listed.output and "no panel rules" not in listed.output
+    add = run("panel", "add", "https://cp.example.com")
+    assert add.exit_code == 1 and "fix the file or delete it" in add.output
+    assert (tmp_path / "config.json").read_text(encoding="utf-8") == "{not json"

@@ -3,6 +3,7 @@
 import json
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from codecatch.cli import main
@@ -58,3 +59,30 @@ def test_unusable_input_exits_2_with_one_line_on_stderr():
 def test_reads_stdin_when_no_argument():
     result = run("parse", "--json", input=LINE + "\n")
     assert result.exit_code == 0 and json.loads(result.output)["state"] == "s1"
+
+
+@pytest.mark.parametrize("text, name", [("javascript:alert(1)", "refused_scheme"), ("hello", "no_uri")])
+def test_json_for_unusable_input_is_still_one_object_on_stdout(text, name):
+    proc = subprocess.run(["codecatch", "parse", "--json", text], capture_output=True, text=True)
+    assert proc.returncode == 2
+    data = json.loads(proc.stdout)
+    assert data["ok"] is False and data["kind"] is None and data["error"]["name"] == name
+    assert data["error"]["message"] in proc.stderr  # and the person still reads why
+
+
+def test_a_terminal_gets_told_to_paste():
+    # With no argument and a terminal on stdin, say what to do instead of waiting silently.
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(["codecatch", "parse"], stdin=follower, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        os.write(leader, (LINE + "\n").encode() + b"\x04")
+        out, err = proc.communicate(timeout=20)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "Paste the console line" in err and "Ctrl-D" in err
+    assert proc.returncode == 0 and "state:    s1" in out

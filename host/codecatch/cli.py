@@ -26,13 +26,20 @@ def parse(text, as_json, reveal):
     """Parse a redirect URI, a console line or page source (TEXT, or stdin if omitted).
 
     Exit status: 0 for a code, 1 for an error response from Microsoft, 2 for input
-    that holds no usable response.
+    that holds no usable response (with --json, stdout then holds
+    {"ok": false, "kind": null, "error": {"code", "name", "message"}}).
     """
     if text is None or text == "-":
+        if text is None and sys.stdin.isatty():
+            click.echo("Paste the console line, address or page source, then press Ctrl-D "
+                       "(Ctrl-Z and Enter on Windows):", err=True)
         text = sys.stdin.read()
     try:
         response = redirect.parse(text)
     except RedirectError as exc:
+        if as_json:  # scripts get one JSON object whatever happened
+            click.echo(json.dumps({"ok": False, "kind": None,
+                                   "error": {"code": exc.code, "name": exc.name, "message": exc.message}}, indent=2))
         click.echo(f"codecatch: {exc.message}", err=True)
         sys.exit(EXIT_UNUSABLE)
     if as_json:
@@ -203,7 +210,7 @@ def _save_config(change):
 
     current, problem = config.load()
     if problem:
-        raise click.ClickException(problem)
+        raise click.ClickException(f"{problem}. Nothing was changed: fix the file or delete it first.")
     try:
         return config.save(change(current))
     except CodecatchError as exc:
@@ -213,10 +220,13 @@ def _save_config(change):
 @panel.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 def panel_list(as_json):
-    """List the panel rules."""
+    """List the panel rules (exit status 1 when the configuration file is unusable)."""
     from . import config
 
-    rules = config.load()[0]["panels"]
+    loaded, problem = config.load()
+    if problem:
+        raise click.ClickException(problem)
+    rules = loaded["panels"]
     if as_json:
         click.echo(json.dumps(rules, indent=2))
         return
@@ -233,10 +243,17 @@ def panel_list(as_json):
               help="Fill the whole https URL or the bare code.")
 def panel_add(origin, selector, value_kind):
     """Add or replace the rule for ORIGIN (https://panel.example.com)."""
-    from .fill import origin_of
+    from . import config
+    from .errors import CodecatchError
 
-    wanted = origin_of(origin.rstrip("/")) or origin
-    rule = {"origin": origin.rstrip("/"), "selector": selector, "value": value_kind}
+    try:
+        wanted = config.normalize_origin(origin)
+    except CodecatchError as exc:
+        raise click.BadParameter(exc.message, param_hint="ORIGIN") from None
+    problem = config.selector_problem(selector) if selector else None
+    if problem:
+        raise click.BadParameter(f"'{selector}' is not a CSS selector: it has {problem}.", param_hint="--selector")
+    rule = {"origin": wanted, "selector": selector, "value": value_kind}
     saved = _save_config(lambda c: dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted] + [rule]))
     click.echo(f"saved: {next(p for p in saved['panels'] if p['origin'] == wanted)['origin']}")
 
@@ -245,9 +262,13 @@ def panel_add(origin, selector, value_kind):
 @click.argument("origin")
 def panel_remove(origin):
     """Remove the rule for ORIGIN."""
-    from .fill import origin_of
+    from . import config
+    from .errors import CodecatchError
 
-    wanted = origin_of(origin.rstrip("/")) or origin
+    try:
+        wanted = config.normalize_origin(origin)
+    except CodecatchError:
+        wanted = origin  # not an origin: then there is no rule for it either
 
     def change(c):
         if not any(p["origin"] == wanted for p in c["panels"]):
@@ -326,7 +347,10 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
           print_url, paste, timeout, fresh):
     """Sign in with PKCE in your own browser; the extension catches the code, MSAL redeems it.
 
-    The access token goes to stdout; everything else to stderr.
+    The access token goes to stdout; everything else to stderr. Exit status: 0 token
+    printed, 1 Microsoft returned an error, 2 unusable input or options, 3 no sign-in
+    within --timeout, 4 no codecatch browser host ran, 5 the authority cannot be
+    reached, 130 interrupted (docs/login.md).
     """
     from . import login as lg
 
@@ -419,7 +443,7 @@ def wait(timeout, fmt, state, claim):
     """Wait for the next capture from a browser host and print it, e.g. URL=$(codecatch wait).
 
     Exit status: 0 for a code, 1 for an error response from Microsoft (hint on stderr),
-    3 on timeout, 4 when the event stream cannot be used.
+    2 for a usage error, 3 on timeout, 4 when the event stream cannot be used.
     """
     from . import stream_client as sc
 

@@ -147,7 +147,7 @@ def load(path=None):
     except FileNotFoundError:
         return dict(DEFAULTS, panels=[]), None
     except (OSError, ValueError, CodecatchError) as exc:
-        return dict(DEFAULTS, panels=[]), f"{path} is unusable ({exc}); using defaults until it is fixed or saved again"
+        return dict(DEFAULTS, panels=[]), f"{path} is unusable ({exc}); codecatch uses the defaults until it is fixed or deleted"
 
 
 def save(config, path=None):
