@@ -215,3 +215,22 @@ def test_a_config_saved_elsewhere_is_seen_without_a_restart(env):
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"id":1,"type":"\\ud800"}',
+    b'{"id":2,"type":"parse","text":"ms-appx-web://x/?code=abc&state=\\ud800"}',
+    b'{"id":3,"type":"report","capture_id":"c","outcome":"filled","detail":"\\udfff"}',
+])
+def test_a_lone_surrogate_is_refused_and_the_host_goes_on(host, body):
+    # JSON may spell one; encoding the reply (or the event stream's copy) used to raise
+    # outside the handler and end the host.
+    host.send_raw(frame(body))
+    reply = host.recv()
+    assert reply["ok"] is False and reply["error"]["name"] == "not_utf8"
+    assert host.request({"id": 9, "type": "ping"})["result"]["pong"] is True
+
+
+def test_a_surrogate_pair_is_text_like_any_other(host):
+    reply = host.request({"id": 4, "type": "parse", "text": f"{BROKER}?code={CODE}&state=\U0001F600"})
+    assert reply["ok"] and reply["result"]["state"] == "\U0001F600"

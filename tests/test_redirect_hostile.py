@@ -4,6 +4,7 @@ and megabyte inputs. Every result is a correct parse or a RedirectError with a r
 """
 
 import time
+from urllib.parse import quote
 
 import pytest
 from codecatch import clouds, redirect
@@ -331,3 +332,20 @@ def test_a_redirect_inside_a_megabyte_of_page_source():
     start = time.perf_counter()
     assert redirect.parse(page)["code"] == CODE
     assert time.perf_counter() - start < 3.0
+
+
+def test_an_error_description_of_encoded_newlines_stays_linear():
+    # `^\s*` with re.M rescanned every newline after every newline: 5 s for this one
+    # capture, under the 64 KiB frame limit, while the host answered nothing else.
+    uri = BROKER + "?error=access_denied&error_description=" + "%0A" * 21_000 + "Trace+ID:+abc"
+    start = time.perf_counter()
+    response = redirect.analyse(uri)
+    assert time.perf_counter() - start < 1.0
+    assert response["trace_id"] == "abc"
+
+
+def test_description_ids_still_read_with_blanks_and_crlf():
+    description = "AADSTS65004: User declined.\r\n  Trace ID: t-1\r\n\tCorrelation ID: c-2\r\nTimestamp: 2026-11-27 06:00:00Z  \r\n"
+    uri = BROKER + "?error=access_denied&error_description=" + quote(description)
+    response = redirect.analyse(uri)
+    assert (response["trace_id"], response["correlation_id"], response["timestamp"]) == ("t-1", "c-2", "2026-11-27 06:00:00Z")

@@ -55,7 +55,8 @@ def _read_exact(stream, n):
 
 
 def encode_frame(message):
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # "replace": a lone surrogate that slipped into a reply must not end the host.
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
     if len(body) > MAX_OUT:
         reply_id = message.get("id") if isinstance(message, dict) else None
         return encode_frame(error_reply(reply_id, "internal", "The reply was over 1 MiB and was dropped."))
@@ -74,6 +75,15 @@ def decode_request(body):
         raise ProtocolError(None, "invalid_json", f"The message is not JSON ({exc.msg} at {exc.pos}).") from None
     if not isinstance(message, dict):
         raise ProtocolError(None, "not_object", f"A request must be a JSON object, not {type(message).__name__}.")
+    try:
+        # JSON may spell a lone surrogate ("\\ud800"), which is no Unicode text: it would
+        # fail later, when the reply or the event stream encodes it, and end the host.
+        # Valid UTF-8 holds none, so only a \\u escape can bring one.
+        if "\\u" in text:
+            json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError(None, "not_utf8", "The message holds a lone surrogate (\\ud800-\\udfff): "
+                                              "not valid Unicode.") from None
     request_id = message.get("id")
     if isinstance(request_id, bool) or not isinstance(request_id, (str, int)):
         raise ProtocolError(None, "missing_id", "A request needs an 'id' (a string or an integer).")
