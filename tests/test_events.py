@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import queue
+import signal
 import stat
 import subprocess
 import sys
@@ -246,6 +247,16 @@ def test_client_refuses_a_runtime_folder_others_can_write(run_dir, cli):
         stream_client.discover(str(run_dir))
     status, out = cli("wait", "--timeout", "1").finish()
     assert status == 4 and out == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_host_ended_by_a_signal_removes_its_advertise_file(hosts, run_dir, sig):
+    # Logout, shutdown or a browser ending its host: a file left behind would name a
+    # port that another local user may bind later.
+    host = hosts()
+    host.proc.proc.send_signal(sig)
+    assert host.proc.proc.wait(WAIT_S) == 128 + sig
+    assert not host.path.exists()
 
 
 def test_a_killed_host_leaves_a_file_that_clients_clean(hosts, run_dir):

@@ -1,5 +1,6 @@
 """The real codecatch-host, driven through its frames over stdin and stdout."""
 
+import os
 import struct
 
 import pytest
@@ -234,3 +235,27 @@ def test_a_lone_surrogate_is_refused_and_the_host_goes_on(host, body):
 def test_a_surrogate_pair_is_text_like_any_other(host):
     reply = host.request({"id": 4, "type": "parse", "text": f"{BROKER}?code={CODE}&state=\U0001F600"})
     assert reply["ok"] and reply["result"]["state"] == "\U0001F600"
+
+
+def test_an_unreadable_config_keeps_the_last_good_rules(tmp_path, monkeypatch):
+    # A read can fail for a moment (a local user exhausting the host's file descriptors
+    # through the event stream did it) or the file can be broken by hand: the running
+    # host must not fall back to the defaults (auto_fill on, no panel rules).
+    import json as _json
+
+    from codecatch import config
+    from codecatch.nativehost import Host
+
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    path = tmp_path / "config.json"
+    path.write_text(_json.dumps({"auto_fill": False, "panels": [{"origin": "https://cp.example.com"}]}))
+    host = Host()
+    assert host.config()["auto_fill"] is False
+    real_load = config.load
+    monkeypatch.setattr(config, "load", lambda path=None: (dict(config.DEFAULTS, panels=[]), "EMFILE"))
+    path.write_text(path.read_text() + " ")  # a new stamp: the host reads again, and fails
+    os.utime(path, ns=(1, 1))
+    assert host.config()["auto_fill"] is False and host.config()["panels"][0]["origin"] == "https://cp.example.com"
+    monkeypatch.setattr(config, "load", real_load)
+    path.write_text(_json.dumps({"auto_fill": True}))
+    assert host.config()["auto_fill"] is True and host.config()["panels"] == []  # read again once readable

@@ -220,6 +220,9 @@ class EventStream:
             max_size=MAX_CLIENT_MESSAGE,
             max_queue=4,
             close_timeout=1,
+            # A local client sends its handshake at once; one that does not (a local
+            # user holding sockets open) is dropped after 2 s instead of websockets' 10.
+            open_timeout=2,
             server_header=None,
             logger=wire_log,
         )

@@ -46,6 +46,7 @@ class Host:
         self.clock = clock
         self._config = None
         self._config_stamp = None
+        self._problem_stamp = object()  # the stamp of the last unusable file we warned about
         self._recent = {}  # sha256(uri) -> capture time: de-duplication without keeping URIs
         self._claims = {}  # state -> claim expiry (set by local subscribers, issue 7)
         self._lock = threading.Lock()
@@ -170,10 +171,20 @@ class Host:
         except OSError:
             stamp = None
         if self._config is None or stamp != self._config_stamp:
-            self._config, problem = config.load()
-            self._config_stamp = stamp
-            if problem:
-                log.warning("%s", problem)
+            loaded, problem = config.load()
+            if not problem:
+                self._config, self._config_stamp = loaded, stamp
+            else:
+                # Keep the last good rules rather than the defaults (auto_fill on, no
+                # panels): a read can fail for a moment (no file descriptors left), and a
+                # file broken by hand should not change what a running host does.
+                # The stamp is not taken, so the next capture reads the file again.
+                if stamp != self._problem_stamp:
+                    log.warning("%s", problem)
+                    self._problem_stamp = stamp
+                if self._config is None:
+                    self._config = loaded
+                self._config_stamp = None
         return self._config
 
     def config_get(self, request):
@@ -283,7 +294,22 @@ def serve(stdin, frames, host=None):
         frames.write(protocol.encode_frame(host.handle_frame(body)))
 
 
+def _exit_on(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 def main():
+    try:
+        import _signal as signal  # the C module behind `signal`, without its enums (0.5 ms)
+    except ImportError:
+        import signal
+
+    # SIGTERM (logout, shutdown, a browser killing its host) and SIGHUP end the host
+    # through `finally`, so the event stream's advertise file goes with it: a stale one
+    # names a port that anyone may bind later.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit_on)
     frames = _guard_stdout()
     # Chrome passes the caller's origin, Firefox the manifest path and add-on id.
     log.debug("started for %s", " ".join(sys.argv[1:]) or "an unnamed caller")
