@@ -226,3 +226,31 @@ def test_update_advice_points_at_the_clone_not_a_package_index():
     for path in [REPO / "docs/install.md", REPO / "README.md", *(REPO / "host/codecatch/install").glob("*.py")]:
         assert "pip install -U codecatch" not in path.read_text(), path
     assert "git pull && pip install -U ." in (REPO / "docs/install.md").read_text()
+
+
+# ---------------------------------------------------------------- a tampered record deletes nothing else
+
+def test_a_tampered_record_cannot_make_uninstall_delete_anything_else(linux, tmp_path):
+    # Uninstall deletes what installed.json lists (when the bytes still match): a record
+    # someone edited must not turn it into a delete-anything tool (a review's PoC did).
+    import hashlib
+
+    apply(plan(linux, ["chromium"]), linux)
+    rpath = installer.record_path(linux, False)
+    rec = json.loads(rpath.read_text())
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    secret = victim / "secret.txt"
+    secret.write_text("not codecatch's")
+    empty = victim / "emptydir"
+    empty.mkdir()
+    rec["files"][str(secret)] = hashlib.sha256(secret.read_bytes()).hexdigest()
+    rec["files"][str(victim / "x" / "codecatch-host")] = "0" * 64  # the launcher's name, wrong folder
+    rec["dirs"] += [str(empty), str(victim)]
+    rec["keys"] = {r"HKEY_CURRENT_USER\Software\Vendor\Important": "x"}
+    rpath.write_text(json.dumps(rec))
+    report = remove(plan(linux, for_removal=True), linux, leftovers=True)
+    assert report.ok
+    assert secret.read_text() == "not codecatch's" and empty.is_dir()
+    assert not any(str(victim) in c.where for c in report.changes)
+    assert not (Path(linux.home) / ".config/chromium/NativeMessagingHosts" / MANIFEST).exists()  # ours went

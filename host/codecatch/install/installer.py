@@ -241,14 +241,35 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _ours_file(path: str) -> bool:
+    """Only a file install writes can be in the record: a host manifest, or a Flatpak
+    launcher in its codecatch folder."""
+    p = Path(path)
+    return p.is_absolute() and (p.name == f"{HOST_NAME}.json"
+                                or (p.name == HOST_SCRIPT and p.parent.name == "codecatch"))
+
+
+def _ours_key(key: str) -> bool:
+    return key.replace("/", "\\").lower().endswith(f"\\nativemessaginghosts\\{HOST_NAME}".lower())
+
+
 def _load_record(path: Path) -> dict:
     """{"files": {path: sha256}, "keys": {key: value}, "dirs": [folder install created]};
-    "dirs" is empty for a record written before codecatch kept it."""
+    "dirs" is empty for a record written before codecatch kept it.
+
+    Uninstall deletes what the record lists, so an entry that install could not have
+    written is dropped here: another name, another key, or a folder that holds none of
+    the recorded files nor the record itself (a tampered record must not make uninstall
+    delete something else)."""
     try:
         rec = json.loads(path.read_text("utf-8"))
+        files = {p: h for p, h in dict(rec.get("files", {})).items() if isinstance(h, str) and _ours_file(p)}
+        keys = {k: v for k, v in dict(rec.get("keys", {})).items() if isinstance(v, str) and _ours_key(k)}
         dirs = rec.get("dirs", [])
-        return {"files": dict(rec.get("files", {})), "keys": dict(rec.get("keys", {})),
-                "dirs": [d for d in dirs if isinstance(d, str)] if isinstance(dirs, list) else []}
+        above = [Path(f) for f in files] + [path]
+        dirs = [d for d in dirs if isinstance(d, str) and Path(d).is_absolute()
+                and any(Path(d) in f.parents for f in above)] if isinstance(dirs, list) else []
+        return {"files": files, "keys": keys, "dirs": dirs}
     except (OSError, ValueError, AttributeError, TypeError):
         return {"files": {}, "keys": {}, "dirs": []}
 
