@@ -593,3 +593,26 @@ def test_redacted_events_carry_no_code_look_alike():
     assert shown["capture"]["response"]["code"] is None and shown["capture"]["fill"]["value"] is None
     assert shown["capture"]["response"]["code_redacted"].startswith("0.AXkA")
     assert event["capture"]["response"]["code"] == code  # the original is left alone
+
+
+def test_no_private_runtime_folder_is_a_clear_exit_4(cli, monkeypatch):
+    # Without XDG_RUNTIME_DIR, platformdirs falls back to /tmp/runtime-<uid>, which
+    # another user may have created first: platformdirs then raises PermissionError.
+    import platformdirs
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/tmp/runtime-1000")
+
+    monkeypatch.delenv("CODECATCH_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(platformdirs, "user_runtime_dir", refused)
+    with pytest.raises(stream_client.StreamError, match="XDG_RUNTIME_DIR"):
+        stream_client.discover()
+    with pytest.raises(stream_client.StreamError, match="runtime folder"):
+        stream_client.wait_for_capture(timeout=0.1)
+    from click.testing import CliRunner
+
+    from codecatch.cli import main
+
+    result = CliRunner().invoke(main, ["wait", "--timeout", "1"])
+    assert result.exit_code == 4 and "XDG_RUNTIME_DIR" in result.output

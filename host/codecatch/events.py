@@ -68,7 +68,13 @@ def runtime_dir():
 
             with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set, falling back to ..."
                 warnings.simplefilter("ignore")
-                path = platformdirs.user_runtime_dir("codecatch", appauthor=False)
+                try:
+                    path = platformdirs.user_runtime_dir("codecatch", appauthor=False)
+                except OSError as exc:
+                    # No XDG_RUNTIME_DIR: platformdirs falls back to /tmp/runtime-<uid>,
+                    # which another user may have created first.
+                    raise RuntimeDirError(f"no private runtime folder ({exc}); set XDG_RUNTIME_DIR "
+                                          f"or {RUNTIME_ENV} to a folder only you can write") from None
     return path
 
 

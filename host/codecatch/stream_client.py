@@ -91,13 +91,26 @@ def check_private(folder):
                           "codecatch will not trust advertise files there.")
 
 
+def _check_folder(folder):
+    """The runtime folder, refused (StreamError) when it cannot be found or trusted."""
+    try:
+        check = folder or events.runtime_dir()
+    except OSError as exc:  # RuntimeDirError: no private folder to be had
+        raise StreamError(f"the hosts' runtime folder cannot be used: {exc}") from None
+    if os.path.isdir(check):
+        check_private(check)
+    return check
+
+
 def discover(folder=None, clean=True):
     """The advertise files of running hosts, oldest first; stale ones are removed."""
-    folder = folder or events.runtime_dir()
     try:
+        folder = folder or events.runtime_dir()
         names = os.listdir(folder)
     except FileNotFoundError:
         return []
+    except OSError as exc:  # RuntimeDirError, or a folder we may not read
+        raise StreamError(f"the hosts' runtime folder cannot be used: {exc}") from None
     check_private(folder)
     found = []
     for name in names:
@@ -382,9 +395,7 @@ def wait_for_event(timeout=None, state=None, claim=False, on_ready=None, on_stat
     """
     import asyncio
 
-    check = folder or events.runtime_dir()
-    if os.path.isdir(check):
-        check_private(check)
+    _check_folder(folder)
     return asyncio.run(_wait(timeout, state, claim, on_ready, on_status, folder))
 
 
@@ -408,9 +419,7 @@ def watch(on_event, on_status=None, folder=None):
     """Call `on_event(event)` for every capture and report until interrupted."""
     import asyncio
 
-    check = folder or events.runtime_dir()
-    if os.path.isdir(check):
-        check_private(check)
+    _check_folder(folder)
     asyncio.run(_watch(on_event, on_status, folder))
 
 
