@@ -616,3 +616,36 @@ def test_no_private_runtime_folder_is_a_clear_exit_4(cli, monkeypatch):
 
     result = CliRunner().invoke(main, ["wait", "--timeout", "1"])
     assert result.exit_code == 4 and "XDG_RUNTIME_DIR" in result.output
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="the port check reads /proc (Linux)")
+def test_an_advert_whose_pid_does_not_hold_its_port_never_gets_the_token(run_dir, tmp_path):
+    # A host killed outright leaves its file; its pid may come back as another process of
+    # ours while someone else listens on the old port. That listener must not get the
+    # token (the client sends it) nor be believed.
+    import socket
+
+    mine = socket.socket()
+    mine.bind(("127.0.0.1", 0))
+    mine.listen()
+    try:
+        assert stream_client.port_held_by(os.getpid(), mine.getsockname()[1]) is True
+    finally:
+        mine.close()
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen();"
+         " print(s.getsockname()[1], flush=True); s.settimeout(5);\n"
+         "try:\n c, _ = s.accept(); print('GOT', c.recv(4096), flush=True)\nexcept OSError: print('NONE', flush=True)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(other.stdout.readline())
+        assert stream_client.port_held_by(other.pid, port) is True
+        assert stream_client.port_held_by(os.getpid(), port) is False
+        run_dir.mkdir(mode=0o700, exist_ok=True)
+        advert = run_dir / f"host-{os.getpid()}.json"  # our pid: alive and ours
+        advert.write_text(json.dumps({"pid": os.getpid(), "port": port, "token": "secret-token", "stream": 1}))
+        advert.chmod(0o600)
+        assert stream_client.wait_for_capture(timeout=1.0, folder=str(run_dir)) is None
+    finally:
+        out, _ = other.communicate(timeout=10)
+    assert "NONE" in out and "secret-token" not in out

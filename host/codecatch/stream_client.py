@@ -102,6 +102,44 @@ def _check_folder(folder):
     return check
 
 
+def port_held_by(pid, port, proc="/proc"):
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port`: True, False,
+    or None where that cannot be told (no /proc: macOS, Windows).
+
+    A host killed outright leaves its advertise file; its pid may be reused by another
+    process of ours while someone else listens on its old port. Such an advert must not
+    get the token (which the client sends) nor be believed."""
+    try:
+        with open(os.path.join(proc, "net", "tcp"), encoding="ascii") as f:
+            rows = f.read().splitlines()[1:]
+    except OSError:
+        return None
+    want = f"0100007F:{port:04X}"
+    inodes = {fields[9] for fields in (row.split() for row in rows)
+              if len(fields) > 9 and fields[1] == want and fields[3] == "0A"}  # 0A: LISTEN
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(os.path.join(proc, str(pid), "fd"))
+    except OSError:
+        return False  # not ours to look into, or gone: not our host
+    sockets = {f"socket:[{inode}]" for inode in inodes}
+    for fd in fds:
+        try:
+            if os.readlink(os.path.join(proc, str(pid), "fd", fd)) in sockets:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _check_port(advert):
+    """Refuse (before the token is sent) an advert whose pid does not hold its port."""
+    if port_held_by(advert.pid, advert.port) is False:
+        raise StreamError(f"host {advert.pid} does not hold 127.0.0.1:{advert.port}, the port its advertise "
+                          "file names (its stream stopped, or another program took the port): not trusted")
+
+
 def discover(folder=None, clean=True):
     """The advertise files of running hosts, oldest first; stale ones are removed."""
     try:
@@ -311,6 +349,7 @@ class Subscription:
         settled = self._settled[advert.key]
         was_connected = False
         try:
+            _check_port(advert)
             async with connect(
                 advert.url,
                 additional_headers={"Authorization": f"Bearer {advert.token}"},
@@ -432,6 +471,7 @@ async def _probe_one(advert, timeout):
     from websockets.asyncio.client import connect
 
     try:
+        _check_port(advert)
         async with connect(advert.url, additional_headers={"Authorization": f"Bearer {advert.token}"},
                            proxy=None, open_timeout=timeout, close_timeout=1, user_agent_header=None) as ws:
             hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
