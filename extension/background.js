@@ -24,10 +24,6 @@ const CONFIG_TIMEOUT_MS = 3000;
 
 const session = new SessionState(api);
 const tabs = new TabDirectory(api);
-// Tabs that a page opened (a link, window.open: webNavigation.onCreatedNavigationTarget),
-// as opposed to the user (a new tab). The host never lets a page-opened sign-in fill
-// an armed tab that did not open it (fill.py).
-const pageOpened = new Set();
 const granted = new OriginPermissions(api);
 const warmer = new PanelWarmer(api, granted);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
@@ -119,7 +115,7 @@ async function sourceFor(record, pageUrl, knownOpener) {
   if (armed && armedUrl === null) armed = null; // the armed tab was closed
   return {
     channel: record.channel, page_url: capped(pageUrl), tab_id: tabId, frame_id: record.frame_id ?? null,
-    opener_by_page: tabId !== null && pageOpened.has(tabId),
+    opener_by_page: tabId !== null && session.pageOpened.has(tabId),
     observed_at: record.received_at,
     opener_tab_id: opener ?? null, opener_url: capped(openerUrl), armed_tab_id: armed?.tab_id ?? null, armed_url: capped(armedUrl),
   };
@@ -204,7 +200,7 @@ function copyWhenNoPanel(record) {
 }
 
 async function fillAndReport(record, target) {
-  const done = await fillTab(api, target);
+  const done = await fillTab(api, { ...target, kept: warmer.has(target.tabId) });
   log(`fill into tab ${target.tabId}: ${done.outcome} (${done.detail})`);
   if (done.outcome === 'filled') {
     await focusTab(api, target.tabId);
@@ -285,10 +281,7 @@ const handlers = {
     const record = session.findCapture(id);
     if (!record) return { ok: false, message: 'No capture to fill.' };
     const refusal = blind ? blindFillRefusal(record, await tabs.url(tabId)) : null;
-    if (refusal) {
-      announce(api, { ...captureMetadata(record), outcome_detail_code: 'refused_blind' }, config);
-      return { ok: false, outcome: 'refused', message: refusal };
-    }
+    if (refusal) return { ok: false, outcome: 'refused', message: refusal }; // menus.js tells the user
     if (record.response?.kind === 'error') return { ok: false, message: 'An error response has no code to fill.' };
     const value = record.fill?.value ?? record.https_url;
     if (!value) return { ok: false, message: 'The host has not processed this redirect yet.' };
@@ -359,8 +352,10 @@ listenForCaptures(api, (c) => {
   handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
 });
 listenForOpeners(api, (tabId, openerId, byPage = false) => {
-  session.rememberOpener(tabId, openerId);
-  if (byPage) pageOpened.add(tabId);
+  // A page opened it (a link, window.open: webNavigation.onCreatedNavigationTarget), or
+  // the user did (a new tab). The host never lets a page-opened sign-in fill an armed tab
+  // that did not open it (fill.py).
+  session.rememberOpener(tabId, openerId, byPage);
   tabs.url(openerId).then((url) => warmer.opened(openerId, url));
 }, (tabId) => {
   session.forgetTab(tabId);

@@ -33,11 +33,13 @@ export function originPattern(origin) {
  * @param {'url'|'code'|null} o.valueKind what the value is (the host's fill.value_kind)
  * @param {boolean} o.checkPermission false when activeTab stands in (the popup's Fill)
  * @param {OriginPermissions|null} o.permissions a cache of granted origins (the background's)
+ * @param {boolean|null} o.kept whether a warm-up left the finder in that page (PanelWarmer):
+ *   false skips straight to injecting the finder; null when not known
  * @returns {Promise<{outcome: string, detail: string, field?: object}>}
  *   outcome as PROTOCOL.md `report`: filled | no_field | no_permission | tab_gone
  */
-export async function fillTab(api, { tabId, origin = null, selector = null, value, valueKind = null, checkPermission = true, permissions = null }) {
-  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions });
+export async function fillTab(api, { tabId, origin = null, selector = null, value, valueKind = null, checkPermission = true, permissions = null, kept = null }) {
+  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept });
   let tab;
   try {
     tab = await api.tabs.get(tabId);
@@ -55,7 +57,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
   if (checkPermission && !(await hasOrigin(api, tabOrigin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${tabOrigin}.` };
   }
-  return inject(api, { tabId, selector, value, valueKind, origin: tabOrigin });
+  return inject(api, { tabId, selector, value, valueKind, origin: tabOrigin, kept });
 }
 
 /**
@@ -65,7 +67,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
  * function checks that the top frame is still on that origin, and the browser refuses
  * a tab the extension may not touch.
  */
-async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions }) {
+async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept }) {
   let parsed;
   try {
     parsed = new URL(origin);
@@ -77,7 +79,7 @@ async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind,
   if (checkPermission && !(await hasOrigin(api, parsed.origin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${parsed.origin}.` };
   }
-  const done = await inject(api, { tabId, selector, value, valueKind, origin: parsed.origin });
+  const done = await inject(api, { tabId, selector, value, valueKind, origin: parsed.origin, kept });
   if (done.outcome === 'no_permission' && done.injectionFailed) {
     // Say why in a person's words: the tab is gone, or it shows something else now.
     const tab = await api.tabs.get(tabId).catch(() => null);
@@ -93,15 +95,17 @@ async function hasOrigin(api, origin, permissions) {
   return api.permissions.contains({ origins: [originPattern(origin)] });
 }
 
-async function inject(api, { tabId, selector, value, valueKind = null, origin }) {
+async function inject(api, { tabId, selector, value, valueKind = null, origin, kept = null }) {
   let result;
   const request = { selector, value, valueKind, origin };
   const target = { tabId, frameIds: [0] }; // the top frame only: never a cross-origin frame
   try {
     // The finder the warm-up kept in the page, else the finder itself (kept for next time).
-    const [kept] = await api.scripting.executeScript({ target, func: callKept, args: [FINDER_BUILD, request] });
-    result = kept?.result;
-    if (result?.reason === 'not_kept') {
+    if (kept !== false) {
+      const [short] = await api.scripting.executeScript({ target, func: callKept, args: [FINDER_BUILD, request] });
+      result = short?.result;
+    }
+    if (kept === false || result?.reason === 'not_kept') {
       const [injection] = await api.scripting.executeScript({ target, func: fillField, args: [{ ...request, keep: FINDER_BUILD }] });
       result = injection?.result;
     }
@@ -161,9 +165,15 @@ export class PanelWarmer {
     this.warmed = new Set(); // tabs whose current top document is warmed (or being warmed)
   }
 
-  /** The top frame of a tab finished loading `url`. */
+  /** The top frame of a tab finished loading `url` (warmed already if it opened a sign-in first). */
   loaded(tabId, url) {
+    if (this.warmed.has(tabId)) return Promise.resolve(false);
     return this.#warm(tabId, url);
+  }
+
+  /** Whether the finder is (being) kept in the tab's page: false means surely not. */
+  has(tabId) {
+    return this.warmed.has(tabId);
   }
 
   /** The tab opened a sign-in; `url` is what it shows. */

@@ -11,16 +11,20 @@ export class SessionState {
     this.storage = api.storage.session;
     this.captures = []; // newest first; full records (they hold the code)
     this.openers = new Map(); // tab id -> opener tab id
+    // Tabs a page opened (a link, window.open), as opposed to the user: kept across
+    // worker restarts like the openers, or a restart would forget who opened a sign-in.
+    this.pageOpened = new Set();
     this.armed = null; // {tab_id, url}
     this.ready = this.#load();
   }
 
   async #load() {
     try {
-      const saved = await this.storage.get(['captures', 'openers', 'armed']);
+      const saved = await this.storage.get(['captures', 'openers', 'page_opened', 'armed']);
       // Events that arrived while loading come first.
       this.captures = [...this.captures, ...(saved.captures ?? [])].slice(0, MAX_CAPTURES);
       for (const [k, v] of Object.entries(saved.openers ?? {})) if (!this.openers.has(Number(k))) this.openers.set(Number(k), v);
+      for (const id of saved.page_opened ?? []) this.pageOpened.add(Number(id));
       this.armed ??= saved.armed ?? null;
     } catch {
       // No storage.session (an old browser): memory only.
@@ -31,6 +35,7 @@ export class SessionState {
     const all = {
       captures: this.captures,
       openers: Object.fromEntries(this.openers),
+      page_opened: [...this.pageOpened],
       armed: this.armed,
     };
     const data = Object.fromEntries(keys.map((k) => [k, all[k]]));
@@ -56,9 +61,10 @@ export class SessionState {
     return this.#save(['captures']);
   }
 
-  rememberOpener(tabId, openerTabId) {
+  rememberOpener(tabId, openerTabId, byPage = false) {
     this.openers.set(tabId, openerTabId);
-    return this.#save(['openers']);
+    if (byPage) this.pageOpened.add(tabId);
+    return this.#save(byPage ? ['openers', 'page_opened'] : ['openers']);
   }
 
   forgetTab(tabId) {
@@ -66,7 +72,8 @@ export class SessionState {
     // scheme while that capture may still be on its way.
     setTimeout(() => {
       this.openers.delete(tabId);
-      this.#save(['openers']);
+      this.pageOpened.delete(tabId);
+      this.#save(['openers', 'page_opened']);
     }, 60_000);
     if (this.armed?.tab_id !== tabId) return Promise.resolve();
     this.armed = null;

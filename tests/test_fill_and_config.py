@@ -1,5 +1,6 @@
 """The fill decision and the configuration file: pure rules, plain values."""
 
+import json
 import os
 import stat
 
@@ -104,6 +105,8 @@ def test_an_armed_tab_never_takes_a_signin_that_another_tab_opened():
     ("https://panel.example.com/", "https://panel.example.com"),
     ("https://panel.example.com:443", "https://panel.example.com"),  # the default port
     ("http://panel.test:8080", "http://panel.test:8080"),
+    ("https://Bücher.example", "https://xn--bcher-kva.example"),  # as the browser reports it
+    ("https://[::1]:8443", "https://[::1]:8443"),
 ])
 def test_panel_origins_are_normalised(given, origin):
     assert config.normalize_origin(given) == origin
@@ -118,6 +121,9 @@ def test_panel_origins_are_normalised(given, origin):
     ("ftp://panel.example.com", "https://"),
     ("https://admin:pw@panel.example.com", "user name or password"),
     ("https://panel.example.com:99999", "not a valid URL"),
+    ("https://panel.example.com:0", "not a valid URL"),
+    ("*.example.com", "wildcards are not supported"),  # not "did you mean https://*..."
+    ("https:/panel.example.com", "did you mean https://panel.example.com?"),
     ("", "give the panel's address"),
 ])
 def test_a_bad_panel_origin_says_what_to_write_instead(given, says):
@@ -145,3 +151,21 @@ def test_a_selector_that_cannot_be_css_is_refused_with_why(selector, problem):
         with pytest.raises(CodecatchError) as e:
             config.validate({"panels": [rule]})
         assert problem in e.value.message
+
+
+def test_a_file_an_earlier_version_saved_still_loads(tmp_path):
+    # Earlier versions saved a wildcard origin and an unbalanced selector; refusing the
+    # whole file now would turn automatic filling back on and drop every rule.
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"auto_fill": False, "panels": [
+        {"origin": "https://cp.example.com", "value": "code"},
+        {"origin": "https://*.example.com"},
+        {"origin": "https://old.example.com", "selector": 'input[name="code"'},
+    ]}))
+    loaded, problem = config.load(str(path))
+    assert problem is None and loaded["auto_fill"] is False
+    assert [p["origin"] for p in loaded["panels"]] == ["https://cp.example.com", "https://*.example.com", "https://old.example.com"]
+    # Saving is strict, and says which rule to fix.
+    with pytest.raises(CodecatchError) as e:
+        config.save(loaded, str(path))
+    assert "panels[1]" in e.value.message and "wildcards" in e.value.message

@@ -259,3 +259,26 @@ def test_an_unreadable_config_keeps_the_last_good_rules(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "load", real_load)
     path.write_text(_json.dumps({"auto_fill": True}))
     assert host.config()["auto_fill"] is True and host.config()["panels"] == []  # read again once readable
+
+
+def test_a_config_deleted_after_a_broken_one_gives_the_defaults(tmp_path, monkeypatch):
+    # The "read again" marker must not be None, the stamp of a missing file.
+    import json as _json
+
+    from codecatch.nativehost import Host
+
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    path = tmp_path / "config.json"
+    path.write_text(_json.dumps({"auto_fill": False}))
+    host = Host()
+    assert host.config()["auto_fill"] is False
+    path.write_text("{broken")
+    assert host.config()["auto_fill"] is False  # the last good rules
+    path.unlink()
+    assert host.config()["auto_fill"] is True  # deleted: the defaults, as the CLI sees them
+
+
+def test_a_number_too_long_to_convert_is_invalid_json(host):
+    host.send_raw(frame(b'{"id": 1, "type": "ping", "n": ' + b"9" * 5000 + b"}"))
+    reply = host.recv()
+    assert reply["ok"] is False and reply["error"]["name"] == "invalid_json"

@@ -81,7 +81,6 @@ export function describeOutcome(meta, now = Date.now()) {
         no_target: 'no panel tab is tied to this sign-in',
         disabled: 'automatic filling is off',
         claimed: 'another browser window took it',
-        refused_blind: 'another page opened that sign-in, so the shortcut and the context menu leave it to you',
       }[meta.outcome_detail_code ?? meta.outcome] ?? (meta.outcome_detail || 'it was not filled automatically');
       return {
         badge: BADGE.waiting,

@@ -35,9 +35,12 @@ def config_path():
     return os.path.join(config_dir(), "config.json")
 
 
-def normalize_origin(value):
-    """'https://Panel.Example.com:443/' -> 'https://panel.example.com'; a clear
-    CodecatchError('invalid_config') for anything that is not one exact origin."""
+def normalize_origin(value, strict=True):
+    """'https://Panel.Example.com:443/' -> 'https://panel.example.com' (an international
+    name in its punycode form, as the browser reports it); a clear
+    CodecatchError('invalid_config') for anything that is not one exact origin.
+    `strict=False` (reading a saved file) lets through what earlier versions saved: a
+    wildcard host, which never matches and is harmless."""
     from urllib.parse import urlsplit
 
     from .fill import origin_of
@@ -48,22 +51,33 @@ def normalize_origin(value):
     if not isinstance(value, str) or not value.strip():
         bad("give the panel's address, such as https://panel.example.com.")
     text = value.strip()
-    if "://" not in text:
-        bad(f"it has no scheme; did you mean https://{text.split('/')[0]}?")
-    if "*" in text:
+    if strict and "*" in text:
         bad("wildcards are not supported; add one rule for each panel's exact origin.")
+    if "://" not in text:
+        host = text.split("/")[0] if ":" not in text.split("/")[0] else text.split(":", 1)[1].lstrip("/").split("/")[0]
+        bad(f"it has no scheme; did you mean https://{host}?")
     try:
         parts = urlsplit(text)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+        port = parts.port
     except ValueError:
-        bad("it is not a valid URL.")
+        bad("it is not a valid URL (a port is a number from 1 to 65535).")
+    if port == 0:
+        bad("it is not a valid URL (a port is a number from 1 to 65535).")
     if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
         bad("it must start with https:// (or http://) and name a host.")
     if parts.username is not None or parts.password is not None:
         bad("it must not hold a user name or password.")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         bad(f"rules match a whole origin, without a path: use {origin_of(text)}.")
-    return origin_of(text)
+    host = parts.hostname
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            bad("its host name is not a valid international domain name.")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return origin_of(f"{parts.scheme}://{host}" + (f":{port}" if port else ""))
 
 
 _SELECTOR_PAIRS = {"[": "]", "(": ")"}
@@ -96,8 +110,13 @@ def selector_problem(selector):
     return None
 
 
-def validate(raw):
-    """Return a normalised copy of raw, or raise CodecatchError('invalid_config')."""
+def validate(raw, strict=True):
+    """Return a normalised copy of raw, or raise CodecatchError('invalid_config').
+
+    `strict=False` reads a file saved by an earlier version: rules it accepted then (a
+    wildcard origin, a selector with unbalanced brackets) are kept rather than making
+    the whole file unusable (which would turn automatic filling back on and drop every
+    rule). Saving is always strict, and the message names the rule to fix."""
 
     def bad(message):
         raise CodecatchError("invalid_config", message)
@@ -119,7 +138,7 @@ def validate(raw):
         if not isinstance(rule, dict):
             bad(f"panels[{i}] must be an object with an 'origin'.")
         try:
-            origin = normalize_origin(rule.get("origin"))
+            origin = normalize_origin(rule.get("origin"), strict=strict)
         except CodecatchError as exc:
             bad(f"panels[{i}]: {exc.message}")
         if origin in seen:
@@ -128,7 +147,7 @@ def validate(raw):
         selector = rule.get("selector")
         if selector is not None and (not isinstance(selector, str) or not selector.strip() or len(selector) > 500):
             bad(f"panels[{i}].selector must be a CSS selector (at most 500 characters) or null.")
-        problem = selector_problem(selector) if selector else None
+        problem = selector_problem(selector) if selector and strict else None
         if problem:
             bad(f"panels[{i}].selector '{selector[:100]}' is not a CSS selector: it has {problem}.")
         value = rule.get("value", "url")
@@ -143,11 +162,11 @@ def load(path=None):
     path = path or config_path()
     try:
         with open(path, encoding="utf-8") as f:
-            return validate(json.load(f)), None
+            return validate(json.load(f), strict=False), None
     except FileNotFoundError:
         return dict(DEFAULTS, panels=[]), None
     except (OSError, ValueError, CodecatchError) as exc:
-        return dict(DEFAULTS, panels=[]), f"{path} is unusable ({exc}); codecatch uses the defaults until it is fixed or deleted"
+        return dict(DEFAULTS, panels=[]), f"{path} is unusable ({exc})"
 
 
 def save(config, path=None):

@@ -30,6 +30,7 @@ _SOURCE_FIELDS = {
     "opener_by_page": bool,
 }
 _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
+_REREAD = object()  # a config stamp that forces the next read
 _DEDUP_WINDOW_S = 600  # a code's lifetime (redirect.CODE_LIFETIME_S)
 
 
@@ -180,11 +181,12 @@ class Host:
                 # file broken by hand should not change what a running host does.
                 # The stamp is not taken, so the next capture reads the file again.
                 if stamp != self._problem_stamp:
-                    log.warning("%s", problem)
+                    kept = "keeping the rules read before" if self._config is not None else "using the defaults"
+                    log.warning("%s; %s until it can be read", problem, kept)
                     self._problem_stamp = stamp
                 if self._config is None:
                     self._config = loaded
-                self._config_stamp = None
+                self._config_stamp = _REREAD  # matches no stamp (not even None, a missing file)
         return self._config
 
     def config_get(self, request):

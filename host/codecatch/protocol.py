@@ -71,8 +71,9 @@ def decode_request(body):
         raise ProtocolError(None, "not_utf8", "The message is not valid UTF-8.") from None
     try:
         message = json.loads(text)
-    except ValueError as exc:
-        raise ProtocolError(None, "invalid_json", f"The message is not JSON ({exc.msg} at {exc.pos}).") from None
+    except ValueError as exc:  # JSONDecodeError; or a number too long to convert (no .msg)
+        where = f"{exc.msg} at {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)[:120]
+        raise ProtocolError(None, "invalid_json", f"The message is not JSON ({where}).") from None
     if not isinstance(message, dict):
         raise ProtocolError(None, "not_object", f"A request must be a JSON object, not {type(message).__name__}.")
     try:

@@ -163,3 +163,22 @@ test('the build names the finder source: any change to it is another build', () 
   assert.notEqual(sourceBuild(source), sourceBuild(source.replace('THRESHOLD = 1.5', 'THRESHOLD = 1.6')));
   assert.match(FINDER_BUILD, /^[0-9a-f]+-\d+$/);
 });
+
+test('a page known not to keep the finder gets it in one call (no callKept first)', async () => {
+  const api = injectingApi({ kept: false });
+  const done = await fillTab(api, { tabId: 4, origin: 'https://panel.example', value: 'v', checkPermission: false, kept: false });
+  assert.equal(done.outcome, 'filled');
+  assert.deepEqual(api.calls.map((c) => c.func), ['fillField']);
+  assert.equal(api.calls[0].args[0].keep, FINDER_BUILD);
+});
+
+test('PanelWarmer: a page warmed when it opened the sign-in is not warmed again when it finishes loading', async () => {
+  const api = fakeApi(['https://panel.example/*']);
+  const warmer = new PanelWarmer(api, new OriginPermissions(api));
+  assert.equal(await warmer.opened(4, 'https://panel.example/slow'), true); // before its load event
+  assert.equal(await warmer.loaded(4, 'https://panel.example/slow'), false);
+  assert.equal(api.injected.length, 1);
+  assert.equal(warmer.has(4), true);
+  warmer.forget(4);
+  assert.equal(warmer.has(4), false);
+});
