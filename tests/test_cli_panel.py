@@ -74,3 +74,13 @@ def test_panel_list_reports_an_unusable_file(tmp_path, monkeypatch):
     add = run("panel", "add", "https://cp.example.com")
     assert add.exit_code == 1 and "fix the file or delete it" in add.output
     assert (tmp_path / "config.json").read_text(encoding="utf-8") == "{not json"
+
+
+def test_panel_add_empty_selector_and_plain_http(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    empty = run("panel", "add", "https://cp.example.com", "--selector", " ")
+    assert empty.exit_code == 2 and "leave --selector out" in empty.output
+    plain = run("panel", "add", "http://cp.example.com")
+    assert plain.exit_code == 0 and "plain http" in plain.output
+    missing = run("panel", "remove", "cp9.example.com")
+    assert missing.exit_code == 1 and "did you mean https://cp9.example.com?" in missing.output

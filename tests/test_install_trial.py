@@ -165,7 +165,7 @@ def test_cli_install_dry_run_finds_nothing_after_install_and_uninstall(env):
     r = cli(env, "uninstall")
     assert r.exit_code == 0 and "removed folder" in r.output, r.output
     r = cli(env, "install", "--dry-run")
-    assert r.exit_code == 0 and "no browser found" in r.output, r.output
+    assert r.exit_code == 1 and "no browser found" in r.output, r.output  # nothing registered
 
 
 # ---------------------------------------------------------------- 4. the Firefox hint

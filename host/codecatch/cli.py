@@ -134,14 +134,17 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
     if remove:
         report.todo = []
     click.echo("\n".join(text.report_lines(report, title="uninstall" if remove else "install")))
-    if not report.ok:
-        sys.exit(1)
+    if not report.ok or (not remove and not report.changes):
+        sys.exit(1)  # refused, or (install) registered nothing: a script must not carry on
 
 
 @main.command()
 @_install_options(remove=False)
 def install(browsers, user_data_dir, extension_ids, system, force, dry_run):
-    """Register the native host with your browsers (host manifests; registry keys on Windows)."""
+    """Register the native host with your browsers (host manifests; registry keys on Windows).
+
+    Exit status 1 when something was refused or no browser was found (nothing registered).
+    """
     _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run)
 
 
@@ -250,9 +253,15 @@ def panel_add(origin, selector, value_kind):
         wanted = config.normalize_origin(origin)
     except CodecatchError as exc:
         raise click.BadParameter(exc.message, param_hint="ORIGIN") from None
+    if selector is not None and not selector.strip():
+        raise click.BadParameter("it is empty: leave --selector out to let codecatch find the field.",
+                                 param_hint="--selector")
     problem = config.selector_problem(selector) if selector else None
     if problem:
         raise click.BadParameter(f"'{selector}' is not a CSS selector: it has {problem}.", param_hint="--selector")
+    if wanted.startswith("http://"):
+        click.echo(f"codecatch: warning: {wanted} is plain http: the code (a credential) would cross the "
+                   "network unencrypted; use the panel's https address if it has one.", err=True)
     rule = {"origin": wanted, "selector": selector, "value": value_kind}
     saved = _save_config(lambda c: dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted] + [rule]))
     click.echo(f"saved: {next(p for p in saved['panels'] if p['origin'] == wanted)['origin']}")
@@ -272,7 +281,8 @@ def panel_remove(origin):
 
     def change(c):
         if not any(p["origin"] == wanted for p in c["panels"]):
-            raise click.ClickException(f"no rule for {origin}")
+            hint = f" (did you mean https://{origin}?)" if "://" not in origin else ""
+            raise click.ClickException(f"no rule for {origin}{hint}; `codecatch panel list` shows the rules")
         return dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted])
 
     _save_config(change)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .installer import Report
 
-VERBS = {"written": "wrote", "unchanged": "unchanged", "removed": "removed", "absent": "not there",
+VERBS = {"written": "wrote", "unchanged": "unchanged", "removed": "removed", "absent": "nothing to remove:",
          "refused": "REFUSED", "skipped": "skipped", "would-write": "would write",
          "would-remove": "would remove"}
 
