@@ -254,3 +254,18 @@ def test_a_tampered_record_cannot_make_uninstall_delete_anything_else(linux, tmp
     assert secret.read_text() == "not codecatch's" and empty.is_dir()
     assert not any(str(victim) in c.where for c in report.changes)
     assert not (Path(linux.home) / ".config/chromium/NativeMessagingHosts" / MANIFEST).exists()  # ours went
+
+
+def test_doctor_warns_about_a_profile_folder_install_created(tmp_path, env):
+    # `--user-data-dir /tmp/typo`: install creates the folder to hold the manifest, and
+    # doctor used to call that a good profile folder.
+    typo = tmp_path / "typo-profile"
+    assert cli(env, "install", "--browser", "chromium", "--user-data-dir", str(typo)).exit_code == 0
+    r = cli(env, "doctor", "--user-data-dir", str(typo))
+    assert "created by `codecatch install`" in r.output and "warn  profile folder" in r.output, r.output
+    real = tmp_path / "real-profile"
+    (real / "Default").mkdir(parents=True)  # a profile the browser made
+    assert cli(env, "install", "--browser", "chromium", "--user-data-dir", str(real)).exit_code == 0
+    r = cli(env, "doctor", "--user-data-dir", str(real))
+    assert "ok    profile folder" in r.output, r.output
+    assert "created by `codecatch install`" not in r.output

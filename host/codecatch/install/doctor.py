@@ -318,7 +318,14 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
                 checks.append(Check(name, SKIP, "not checked (an earlier check failed)"))
 
     # 1. profile folder: without one, the manifest is still worth checking if it is there
-    if loc.profile.is_dir():
+    if loc.profile.is_dir() and str(loc.profile) in record.get("dirs", ()):
+        # It exists because install made it (to hold the manifest), not because the
+        # browser ever used it: a typo in --user-data-dir, or a browser never started.
+        start = (f"start {b.label} once with this profile (or check the --user-data-dir path)"
+                 if b.family == B.CHROMIUM else f"start {b.label} once")
+        add("profile folder", WARN, f"{loc.profile} was created by `codecatch install`, not by {b.label}: "
+                                   "the browser has not used it yet; checking its manifest anyway", start)
+    elif loc.profile.is_dir():
         add("profile folder", OK, str(loc.profile))
     else:
         start = (f"start {b.label} once, or name the folder it uses with --user-data-dir"
