@@ -29,6 +29,7 @@ const warmer = new PanelWarmer(api, granted);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
 const stats = { accepted: 0, ignored: 0, duplicates: 0 };
 const ignored = []; // metadata of refused captures, newest first (no URIs: they may hold codes)
+const MAX_IGNORED = 10;
 let config = { notifications: true, close_signin_tab: false, auto_fill: true };
 
 const connection = new NativeConnection({
@@ -43,9 +44,7 @@ const log = (...args) => console.info('codecatch:', ...args);
 async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   if (uri === null && !isSigninUrl(pageUrl)) {
     // Firefox: a launch whose target only the browser saw (capture_channels.js isUnseenLaunch).
-    stats.ignored += 1;
-    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: null, at: Date.now(), reason: 'not_signin_host' });
-    ignored.length = Math.min(ignored.length, 10);
+    noteIgnored(channel, hostOf(pageUrl), null, 'not_signin_host');
     return;
   }
   if (!isNativeRedirect(uri)) return;
@@ -61,9 +60,7 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   // Not even for a nativeclient URL: it is on a sign-in host, but any page can navigate
   // to it with a query (a code) of its own.
   if (!isSigninUrl(pageUrl)) {
-    stats.ignored += 1;
-    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: schemeOf(uri), at: Date.now(), reason: 'not_signin_host' });
-    ignored.length = Math.min(ignored.length, 10);
+    noteIgnored(channel, hostOf(pageUrl), uri, 'not_signin_host');
     log(`ignored a ${schemeOf(uri)} redirect from ${hostOf(pageUrl) || 'an unknown frame'} (${channel})`);
     return;
   }
@@ -71,9 +68,7 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   // navigate that frame to a redirect of its own, and the browser still reports the
   // sign-in URL for the frame: webNavigation cannot say who started a navigation.
   if (frameId !== 0) {
-    stats.ignored += 1;
-    ignored.unshift({ channel, page_host: hostOf(pageUrl), scheme: schemeOf(uri), at: Date.now(), reason: 'framed_signin' });
-    ignored.length = Math.min(ignored.length, 10);
+    noteIgnored(channel, hostOf(pageUrl), uri, 'framed_signin');
     log(`ignored a ${schemeOf(uri)} redirect from a framed ${hostOf(pageUrl)} page (${channel})`);
     return;
   }
@@ -90,12 +85,19 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
   await session.ready;
   const source = await sourceFor(record, pageUrl, knownOpener);
   const accepted = await sendToHost(record, source);
-  if (accepted && guardOn && channel === 'webrequest' && frameId === 0 && source.opener_tab_id !== null
+  if (accepted && guardOn && channel === 'webrequest' && source.opener_tab_id !== null
       && tabId !== source.opener_tab_id && isSigninUrl(await tabs.url(tabId))) {
     // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
     // shows an empty page where Chromium used to close it itself. Close it likewise.
     api.tabs.remove(tabId).catch(() => {});
   }
+}
+
+/** Counts and remembers a refused capture: its metadata only, never the URI (a code). */
+function noteIgnored(channel, pageHost, uri, reason) {
+  stats.ignored += 1;
+  ignored.unshift({ channel, page_host: pageHost, scheme: uri === null ? null : schemeOf(uri), at: Date.now(), reason });
+  ignored.length = Math.min(ignored.length, MAX_IGNORED);
 }
 
 // Page URLs go to the host only for their origin; a long tail (a page's own huge
@@ -140,8 +142,7 @@ async function sendToHost(record, source) {
       // The host refused what it was given (not a sign-in host, no code or error, ...):
       // nothing to keep.
       log(`the host refused the capture: ${err.errorName} (${err.code})`);
-      stats.ignored += 1;
-      ignored.unshift({ channel: record.channel, page_host: record.page_host, scheme: schemeOf(record.uri), at: Date.now(), reason: err.errorName });
+      noteIgnored(record.channel, record.page_host, record.uri, err.errorName);
       return false;
     }
     // No host, or a fault of the host's own (internal): keep the redirect (memory and
@@ -356,14 +357,14 @@ listenForOpeners(api, (tabId, openerId, byPage = false) => {
   // the user did (a new tab). The host never lets a page-opened sign-in fill an armed tab
   // that did not open it (fill.py).
   session.rememberOpener(tabId, openerId, byPage);
-  tabs.url(openerId).then((url) => warmer.opened(openerId, url));
+  tabs.url(openerId).then((url) => warmer.warm(openerId, url));
 }, (tabId) => {
   session.forgetTab(tabId);
   warmer.forget(tabId);
 });
 // Panels are warmed when they load, off the path of any fill (fill.js PanelWarmer).
 api.webNavigation.onCommitted.addListener((d) => { if (d.frameId === 0) warmer.forget(d.tabId); });
-api.webNavigation.onCompleted.addListener((d) => { if (d.frameId === 0) warmer.loaded(d.tabId, d.url); });
+api.webNavigation.onCompleted.addListener((d) => { if (d.frameId === 0) warmer.warm(d.tabId, d.url); });
 // The context menu and the keyboard command: the latest capture into the focused field.
 // Blind: they do not show the capture first (lib/summary.js blindFillRefusal).
 const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector, blind: true })));

@@ -165,8 +165,11 @@ export class PanelWarmer {
     this.warmed = new Set(); // tabs whose current top document is warmed (or being warmed)
   }
 
-  /** The top frame of a tab finished loading `url` (warmed already if it opened a sign-in first). */
-  loaded(tabId, url) {
+  /**
+   * Warms the tab's page (`url`, what its top frame shows) unless its current document
+   * is warm already: called when a page finishes loading, and when it opens a sign-in.
+   */
+  warm(tabId, url) {
     if (this.warmed.has(tabId)) return Promise.resolve(false);
     return this.#warm(tabId, url);
   }
@@ -174,12 +177,6 @@ export class PanelWarmer {
   /** Whether the finder is (being) kept in the tab's page: false means surely not. */
   has(tabId) {
     return this.warmed.has(tabId);
-  }
-
-  /** The tab opened a sign-in; `url` is what it shows. */
-  opened(tabId, url) {
-    if (this.warmed.has(tabId)) return Promise.resolve(false);
-    return this.#warm(tabId, url);
   }
 
   /**

@@ -19,32 +19,27 @@ from codecatch.install.registry import MemoryRegistry
 MANIFEST = HOST_NAME + ".json"
 
 
-def chromium_bytes(path, ids=(CHROMIUM_EXTENSION_ID,)):
-    origins = ",\n".join(f'    "chrome-extension://{i}/"' for i in ids)
+def manifest_bytes(path, key, entries):
+    """The exact bytes install writes, spelt out by hand (not by codecatch's renderer)."""
+    listed = ",\n".join(f'    "{e}"' for e in entries)
     return (
         "{\n"
         f'  "name": "{HOST_NAME}",\n'
         '  "description": "codecatch: fills Microsoft sign-in codes into hosting panels",\n'
         f'  "path": {json.dumps(str(path))},\n'
         '  "type": "stdio",\n'
-        '  "allowed_origins": [\n'
-        f"{origins}\n"
+        f'  "{key}": [\n'
+        f"{listed}\n"
         "  ]\n"
         "}\n").encode()
+
+
+def chromium_bytes(path, ids=(CHROMIUM_EXTENSION_ID,)):
+    return manifest_bytes(path, "allowed_origins", [f"chrome-extension://{i}/" for i in ids])
 
 
 def firefox_bytes(path, ids=(GECKO_ID,)):
-    exts = ",\n".join(f'    "{i}"' for i in ids)
-    return (
-        "{\n"
-        f'  "name": "{HOST_NAME}",\n'
-        '  "description": "codecatch: fills Microsoft sign-in codes into hosting panels",\n'
-        f'  "path": {json.dumps(str(path))},\n'
-        '  "type": "stdio",\n'
-        '  "allowed_extensions": [\n'
-        f"{exts}\n"
-        "  ]\n"
-        "}\n").encode()
+    return manifest_bytes(path, "allowed_extensions", ids)
 
 
 def tree(root: Path) -> dict:

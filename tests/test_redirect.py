@@ -30,6 +30,12 @@ def test_issue_example_console_line():
     f"MSAL{TEAMS.replace('-', '')}://auth?code={CODE}&state=s",
     f"brk-{TEAMS}://auth?code={CODE}&state=s",
     f"brk-multihub://localhost?code={CODE}&state=s",
+    f"ms-appx-web://microsoft.aad.brokerplugin/{TEAMS}?code={CODE}&state=s",
+    f"msauth.com.contoso.app2://auth?code={CODE}&state=s",
+    f"msauth.7.dfs-app://auth/?code={CODE}&state=s",
+    f"msal{TEAMS.replace('-', '')}://auth?code={CODE}&state=s",
+    f"brk-{TEAMS}://login.microsoftonline.com?code={CODE}&state=s",
+    f"{BROKER}#code={CODE}&state=s",
 ])
 def test_custom_schemes_rewrite_byte_for_byte(uri):
     r = redirect.parse(uri)

@@ -50,20 +50,6 @@ def test_uppercase_https_scheme_is_lowercased_and_nothing_else():
     assert redirect.parse(url)["https_url"] == "https" + url[5:]
 
 
-@pytest.mark.parametrize("uri", [
-    f"ms-appx-web://microsoft.aad.brokerplugin/{TEAMS}?code={CODE}&state=s",
-    f"msauth.com.contoso.app2://auth?code={CODE}&state=s",
-    f"msauth.7.dfs-app://auth/?code={CODE}&state=s",
-    f"msal{TEAMS.replace('-', '')}://auth?code={CODE}&state=s",
-    f"brk-{TEAMS}://login.microsoftonline.com?code={CODE}&state=s",
-    f"{BROKER}#code={CODE}&state=s",
-])
-def test_custom_shapes(uri):
-    r = redirect.parse(uri)
-    scheme = uri.split(":", 1)[0]
-    assert r["https_url"] == "https" + uri[len(scheme):] and r["code"] == CODE
-
-
 def test_oob_exact_and_auto_but_not_lookalikes():
     for uri in (f"urn:ietf:wg:oauth:2.0:oob?code={CODE}", f"URN:IETF:WG:OAUTH:2.0:OOB#code={CODE}",
                 f"urn:ietf:wg:oauth:2.0:oob:auto?code={CODE}"):

@@ -91,12 +91,17 @@ def check_private(folder):
                           "codecatch will not trust advertise files there.")
 
 
-def _check_folder(folder):
-    """The runtime folder, refused (StreamError) when it cannot be found or trusted."""
+def _folder(folder):
+    """The given runtime folder, or the default one; StreamError when none can be had."""
     try:
-        check = folder or events.runtime_dir()
+        return folder or events.runtime_dir()
     except OSError as exc:  # RuntimeDirError: no private folder to be had
         raise StreamError(f"the hosts' runtime folder cannot be used: {exc}") from None
+
+
+def _check_folder(folder):
+    """The runtime folder, refused (StreamError) when it cannot be found or trusted."""
+    check = _folder(folder)
     if os.path.isdir(check):
         check_private(check)
     return check
@@ -142,12 +147,12 @@ def _check_port(advert):
 
 def discover(folder=None, clean=True):
     """The advertise files of running hosts, oldest first; stale ones are removed."""
+    folder = _folder(folder)
     try:
-        folder = folder or events.runtime_dir()
         names = os.listdir(folder)
     except FileNotFoundError:
         return []
-    except OSError as exc:  # RuntimeDirError, or a folder we may not read
+    except OSError as exc:  # a folder we may not read
         raise StreamError(f"the hosts' runtime folder cannot be used: {exc}") from None
     check_private(folder)
     found = []

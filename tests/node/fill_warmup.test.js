@@ -60,21 +60,21 @@ test('the automatic fill asks for the permission once per origin and no tab look
 test('PanelWarmer: a panel is warmed when it loads, and not again when it opens the sign-in', async () => {
   const api = fakeApi(['https://panel.example/*']);
   const warmer = new PanelWarmer(api, new OriginPermissions(api));
-  assert.equal(await warmer.loaded(4, 'https://panel.example/tenants/1'), true);
+  assert.equal(await warmer.warm(4, 'https://panel.example/tenants/1'), true);
   // The click on "get Authorization Code": the page is already warm, nothing is sent
   // into its renderer while it is busy opening the new tab.
-  assert.equal(await warmer.opened(4, 'https://panel.example/tenants/1'), false);
+  assert.equal(await warmer.warm(4, 'https://panel.example/tenants/1'), false);
   assert.equal(api.injected.length, 1);
 });
 
 test('PanelWarmer: a new document is warmed again; a page never warmed is warmed when it opens the sign-in', async () => {
   const api = fakeApi(['https://panel.example/*']);
   const warmer = new PanelWarmer(api, new OriginPermissions(api));
-  await warmer.loaded(4, 'https://panel.example/a');
+  await warmer.warm(4, 'https://panel.example/a');
   warmer.forget(4); // webNavigation.onCommitted: another document in tab 4
-  assert.equal(await warmer.opened(4, 'https://panel.example/b'), true);
+  assert.equal(await warmer.warm(4, 'https://panel.example/b'), true);
   // Loaded before codecatch was installed: no load event was seen for tab 7.
-  assert.equal(await warmer.opened(7, 'https://panel.example/c'), true);
+  assert.equal(await warmer.warm(7, 'https://panel.example/c'), true);
   assert.deepEqual(api.injected.map((d) => d.target.tabId), [4, 4, 7]);
 });
 
@@ -84,12 +84,12 @@ test('PanelWarmer: two events for one click warm once; a refused warm-up is trie
   const permissions = new OriginPermissions(api);
   const warmer = new PanelWarmer(api, permissions);
   // tabs.onCreated and onCreatedNavigationTarget both report the opener.
-  const both = await Promise.all([warmer.opened(4, 'https://panel.example/'), warmer.opened(4, 'https://panel.example/')]);
+  const both = await Promise.all([warmer.warm(4, 'https://panel.example/'), warmer.warm(4, 'https://panel.example/')]);
   assert.deepEqual(both, [false, false]); // not granted yet: nothing injected
   assert.equal(api.injected.length, 0);
   api.grant('https://panel.example/*');
-  assert.equal(await warmer.opened(4, 'https://panel.example/'), true);
-  await Promise.all([warmer.loaded(5, 'https://panel.example/'), warmer.opened(5, 'https://panel.example/')]);
+  assert.equal(await warmer.warm(4, 'https://panel.example/'), true);
+  await Promise.all([warmer.warm(5, 'https://panel.example/'), warmer.warm(5, 'https://panel.example/')]);
   assert.deepEqual(api.injected.map((d) => d.target.tabId), [4, 5]);
 });
 
@@ -175,8 +175,8 @@ test('a page known not to keep the finder gets it in one call (no callKept first
 test('PanelWarmer: a page warmed when it opened the sign-in is not warmed again when it finishes loading', async () => {
   const api = fakeApi(['https://panel.example/*']);
   const warmer = new PanelWarmer(api, new OriginPermissions(api));
-  assert.equal(await warmer.opened(4, 'https://panel.example/slow'), true); // before its load event
-  assert.equal(await warmer.loaded(4, 'https://panel.example/slow'), false);
+  assert.equal(await warmer.warm(4, 'https://panel.example/slow'), true); // before its load event
+  assert.equal(await warmer.warm(4, 'https://panel.example/slow'), false);
   assert.equal(api.injected.length, 1);
   assert.equal(warmer.has(4), true);
   warmer.forget(4);
