@@ -109,11 +109,31 @@ def test_bad_input_gets_an_error_reply_and_the_host_keeps_serving(host, body, co
     assert status == 0 and rest == b"" and "Traceback" not in stderr
 
 
-def test_oversized_frame_ends_cleanly(host):
-    host.send_raw(struct.pack("=I", 64 * 1024 + 1) + b"{")
+@pytest.mark.parametrize("size", [64 * 1024 + 1, 1024 * 1024 + 1])
+def test_oversized_frame_is_dropped_refused_and_the_host_keeps_serving(host, size):
+    # Its body is JSON with an id: never parsed, so the reply's id is still null.
+    head, tail = b'{"id": 5, "type": "ping", "pad": "', b'"}'
+    body = head + b"x" * (size - len(head) - len(tail)) + tail
+    host.send_raw(frame(body))
+    reply = host.recv()
+    assert reply == {"id": None, "ok": False, "error": {
+        "code": 16, "name": "too_large", "message": reply["error"]["message"]}}
+    assert f"{size} bytes" in reply["error"]["message"] and "65536 bytes" in reply["error"]["message"]
+    pong = host.request({"id": "after", "type": "ping"})
+    assert pong["id"] == "after" and pong["ok"] is True and pong["result"]["pong"] is True
     status, rest, stderr = host.close()
-    assert status == 3 and rest == b""
-    assert "over the 65536-byte limit" in stderr and "Traceback" not in stderr
+    assert status == 0 and rest == b"" and "Traceback" not in stderr
+    assert f"dropped a frame of {size} bytes" in stderr
+
+
+@pytest.mark.parametrize("data", [
+    struct.pack("=I", 1024 * 1024 + 1) + b"x" * 100_000,  # ends while being dropped
+    struct.pack("=I", 0xFFFFFFFF),  # Firefox's largest announcement, then nothing
+])
+def test_truncated_oversized_frame_ends_cleanly(host, data):
+    host.send_raw(data)
+    status, rest, stderr = host.close()
+    assert status == 4 and rest == b"" and "truncated oversized frame" in stderr and "Traceback" not in stderr
 
 
 def test_largest_allowed_frame_is_served(host):

@@ -293,7 +293,12 @@ def serve(stdin, frames, host=None):
             else:
                 log.debug("closing: %s", end.reason)
             return end.status
-        frames.write(protocol.encode_frame(host.handle_frame(body)))
+        except protocol.FrameTooLarge as exc:  # dropped unread: refuse it and go on
+            log.warning("dropped a frame of %d bytes (over the %d-byte limit)", exc.length, protocol.MAX_IN)
+            reply = protocol.error_reply(None, exc.name, exc.message)
+        else:
+            reply = host.handle_frame(body)
+        frames.write(protocol.encode_frame(reply))
 
 
 def _exit_on(signum, _frame):
