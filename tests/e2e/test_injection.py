@@ -105,21 +105,35 @@ def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site,
 # -- route 2: opener swap -----------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["custom-scheme", "nativeclient"])
-def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driver, site, kind):
-    """The attacker's page opens the real sign-in, hands the window to a second popup,
-    then navigates itself to the granted panel; the popup steers the sign-in window, whose
-    opener tab now shows the panel."""
+@pytest.mark.parametrize("steer", ["direct", "after-the-swap", "through-a-slow-host"])
+def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driver, site, steer, kind):
+    """The attacker's page opens the real sign-in and hands the window to a second popup,
+    which steers it (straight to the redirect, or through the attacker's host, whose
+    answer takes a while); the page at once navigates itself to the granted panel, so that
+    the sign-in window's opener tab shows the panel by the time the capture is handled."""
     d = driver
     evil = user_opened_evil_tab(d, site)
     signin = d.js_opening(evil, "window.__s = window.open(arguments[0]); return null;", signin_page(d, site))
     d.wait_selector(signin, "#idSIButton9")
     helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
-    d.js(helper, "window.__s = opener.__s; return null;")
+    d.js(helper, "window.__s = opener.__s; return null;")  # the popup keeps the handle
+    target = evil_target(d, site, kind)
+    if steer == "through-a-slow-host":
+        target = url(d, site, "evil.test", "/slow302", ms="2500", to=target)
     panel_url = url(d, site, "panel.test", "/CP/O365/TenantEdit.aspx", outcome="302")
+    steer_now = "try { window.__s.location = arguments[0]; return null; } catch (e) { return String(e); }"
+    if steer != "after-the-swap":
+        # Steered while the popup may still move it (its opener is the attacker's page).
+        assert d.js(helper, steer_now, target) is None
     d.js(evil, "location.href = arguments[0]; return null;", panel_url)
     d.wait_url(evil, panel_url.split("/CP/")[0])
     d.wait_selector(evil, f"#{AUTH_FIELD_ID}")
-    d.js(helper, "window.__s.location = arguments[0]; return null;", evil_target(d, site, kind))
+    if steer == "after-the-swap":
+        refused = d.js(helper, steer_now, target)
+        # The browser may refuse it now that the opener is cross-origin to the popup.
+        assert refused is None or "SecurityError" in refused, refused
+    if steer == "through-a-slow-host":
+        time.sleep(2.5)  # the attacker's host answers after 2.5 s
 
     assert_nothing_filled(d, evil)
     assert_a_legitimate_signin_still_fills(d, site)
