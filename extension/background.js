@@ -326,10 +326,13 @@ async function retryWaitingCaptures() {
 // ---- the runtime-message API (popup, options, tests) -----------------------------
 
 function status() {
+  const verified = session.captures.filter((c) => c.outcome !== 'unverified');
   return {
     connection: connection.status(),
-    latest: captureMetadata(session.captures[0]),
-    captures: session.captures.map(captureMetadata),
+    latest: captureMetadata(verified[0]),
+    captures: verified.map(captureMetadata),
+    // Redirects nothing proves Microsoft produced: listed apart, never filled.
+    unverified: session.captures.filter((c) => c.outcome === 'unverified').map(captureMetadata),
     armed: currentArming(),
     stats: { ...stats },
     ignored: ignored.slice(),
@@ -343,8 +346,9 @@ const handlers = {
     return status();
   },
   // The URL (or code) for the clipboard: the popup writes it, in its user gesture.
-  copy: async ({ capture_id: id, what = 'url' }) => {
+  copy: async ({ capture_id: id, what = 'url', unverified = false }) => {
     const record = session.findCapture(id);
+    if (record?.outcome === 'unverified' && !unverified) return { ok: false, message: 'This redirect is unverified: confirm in the popup first.' };
     if (!record) return { ok: false, message: 'No capture to copy.' };
     const text = what === 'code' ? record.response?.code : (record.https_url ?? record.uri);
     if (record.capture_id) connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: what }).catch(() => {});
