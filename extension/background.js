@@ -383,6 +383,16 @@ const handlers = {
     await session.setArmed({ tab_id: tabId, url: tab.url, origin, at, until: at + ARM_LIFETIME_MS });
     return { ok: true, armed: session.armed };
   },
+  // The popup or the options page obtained the browser's grant for this exact origin.
+  grant: async ({ origin }) => {
+    try {
+      await granted.grant(origin);
+      return { ok: true };
+    } catch {
+      return { ok: false, message: `Not an origin: ${origin}` };
+    }
+  },
+  granted: async ({ origin }) => ({ ok: true, granted: await granted.has(origin) }),
   disarm: async () => {
     await session.setArmed(null);
     return { ok: true };

@@ -47,9 +47,16 @@ def evil_target(d, site, kind):
                code=EVIL_CODE, state="evil")
 
 
-def assert_nothing_filled(d, *panels):
+def assert_nothing_filled(d, *panels, listed=False):
+    """Nothing reached a panel. With `listed`, the attacker's redirect was seen and is
+    listed as unverified, naming the sign-in page and who was involved."""
     time.sleep(QUIET_S)  # the capture channels answer in well under a second
     status = d.extension_status()
+    if listed:
+        unverified = status.get("unverified") or []
+        assert any(u["page_host"] == "login.microsoftonline.com" and u["verified"] is False
+                   and (u.get("opener_origin") or u.get("flow_via") or u.get("opener_by_page") is False)
+                   for u in unverified), json.dumps(status)[:2000]
     for panel in panels:
         assert d.field_value(panel) == "", (
             "a page got its own code filled into a panel:\n" + json.dumps(status)[:2000])
@@ -96,7 +103,7 @@ def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site,
     # Property access denied); Chromium and the panel-opened case let it through.
     assert refused is None or (d.name == "firefox" and how == "armed"), refused
 
-    status = assert_nothing_filled(d, panel)
+    status = assert_nothing_filled(d, panel, listed=refused is None and kind == "custom-scheme")
     if how == "armed":
         assert status["armed"] and status["armed"]["tab_id"] == d.tab_id("https://panel.test")
     assert_a_legitimate_signin_still_fills(d, site)
@@ -135,7 +142,7 @@ def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driv
     if steer == "through-a-slow-host":
         time.sleep(2.5)  # the attacker's host answers after 2.5 s
 
-    assert_nothing_filled(d, evil)
+    assert_nothing_filled(d, evil, listed=steer == "direct" and kind == "custom-scheme")
     assert_a_legitimate_signin_still_fills(d, site)
 
 

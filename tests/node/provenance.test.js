@@ -143,3 +143,46 @@ test('FlowBook: declarations belong to the sign-in document that made them', () 
   fire('committed', { tabId: 2, frameId: 0, url: 'https://login.microsoftonline.com/next', transitionType: 'link' });
   assert.equal(flows.declaredBy(2, page), null, 'a new document forgets the old one\'s');
 });
+
+// ---- origins are exact ---------------------------------------------------------------
+
+import { OriginPermissions } from '../../extension/fill.js';
+
+function permissionsApi({ patterns = [], declared = [], stored } = {}) {
+  const local = stored === undefined ? {} : { granted_origins: stored };
+  const event = () => ({ addListener() {} });
+  return {
+    runtime: { getManifest: () => ({ host_permissions: declared }) },
+    storage: { local: { get: async () => ({ ...local }), set: async (v) => Object.assign(local, v) } },
+    permissions: {
+      onAdded: event(), onRemoved: event(),
+      contains: async ({ origins: [p] }) => patterns.includes(p),
+      getAll: async () => ({ origins: patterns }),
+    },
+    local,
+  };
+}
+
+test('granting https://cp.example.com:8443 grants that port only', async () => {
+  const api = permissionsApi({ patterns: ['https://cp.example.com/*'], stored: [] });
+  const granted = new OriginPermissions(api);
+  await granted.grant('https://cp.example.com:8443/tenant');
+  assert.equal(await granted.has('https://cp.example.com:8443'), true);
+  assert.equal(await granted.has('https://cp.example.com'), false, 'the browser\'s pattern has no port; the grant has one');
+  assert.equal(await granted.has('https://cp.example.com:9443'), false);
+  assert.equal(await granted.has('http://cp.example.com:8443'), false, 'nor another scheme');
+  assert.deepEqual(api.local.granted_origins, ['https://cp.example.com:8443']);
+});
+
+test('a grant the browser withdrew counts no more, and earlier grants carry over once', async () => {
+  const withdrawn = new OriginPermissions(permissionsApi({ patterns: [], stored: ['https://cp.example.com'] }));
+  assert.equal(await withdrawn.has('https://cp.example.com'), false);
+  // Before this version: the browser's grants were for default ports.
+  const api = permissionsApi({ patterns: ['https://old.example.com/*'] });
+  const upgraded = new OriginPermissions(api);
+  assert.equal(await upgraded.has('https://old.example.com'), true);
+  assert.equal(await upgraded.has('https://old.example.com:8443'), false);
+  // What the manifest itself declares (a packager's or a test's grant) counts for its host.
+  const declared = new OriginPermissions(permissionsApi({ patterns: ['https://panel.test/*'], declared: ['https://panel.test/*'], stored: [] }));
+  assert.equal(await declared.has('https://panel.test:36607'), true);
+});
