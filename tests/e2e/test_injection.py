@@ -15,7 +15,7 @@ import pytest
 
 from codecatch.mocksite.panel import AUTH_FIELD_ID, CLIENTS
 
-from .scenarios import BY_NAME, QUIET_S, run
+from .scenarios import BY_NAME, QUIET_S, run, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +65,29 @@ def assert_nothing_filled(d, *panels, listed=False):
     return status
 
 
+def assert_the_popup_keeps_it_apart(d, status, panel_tab):
+    """The unverified capture: listed in the popup with a warning in front of Copy; never
+    filled by the keyboard shortcut or the context menu (a blind fill), nor copied
+    without that confirmation."""
+    (meta,) = [u for u in status["unverified"] if u["page_host"] == "login.microsoftonline.com"]
+    blind = d.send_message({"type": "fill", "tab_id": panel_tab, "blind": True})
+    assert blind["ok"] is False and "unverified" in blind["message"], blind
+    by_hand = d.send_message({"type": "fill", "capture_id": meta["capture_id"], "tab_id": panel_tab})
+    assert by_hand["ok"] is False, by_hand
+    assert d.send_message({"type": "copy", "capture_id": meta["capture_id"]})["ok"] is False
+    copied = d.send_message({"type": "copy", "capture_id": meta["capture_id"], "unverified": True})
+    assert copied["ok"] is True and EVIL_CODE in copied["text"]
+    # The popup page (the drivers ask for status from it) shows it apart, warning first.
+    page = d._status_page if d.name == "chromium" else d._status_handle
+    shown = wait_for(lambda: d.js(page, """
+        const s = document.getElementById('unverified-section');
+        return s && !s.hidden ? s.innerText : null;"""), 5.0)
+    assert shown and "Unverified" in shown and "login.microsoftonline.com" in shown, shown
+    d.js(page, "document.querySelector('#unverified button').click(); return null;")
+    warned = d.js(page, "return [...document.querySelectorAll('#unverified p.problem')].some((p) => !p.hidden);")
+    assert warned, "the warning did not come before the copy"
+
+
 def assert_a_legitimate_signin_still_fills(d, site):
     site.reset()
     run(d, site, BY_NAME["redirect_302"])
@@ -103,9 +126,12 @@ def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site,
     # Property access denied); Chromium and the panel-opened case let it through.
     assert refused is None or (d.name == "firefox" and how == "armed"), refused
 
-    status = assert_nothing_filled(d, panel, listed=refused is None and kind == "custom-scheme")
+    listed = refused is None and kind == "custom-scheme"
+    status = assert_nothing_filled(d, panel, listed=listed)
     if how == "armed":
-        assert status["armed"] and status["armed"]["tab_id"] == d.tab_id("https://panel.test")
+        assert status["armed"] and status["armed"]["tab_id"] == d.tab_id(url(d, site, "panel.test", "/"))
+    if listed:
+        assert_the_popup_keeps_it_apart(d, status, d.tab_id(url(d, site, "panel.test", "/")))
     assert_a_legitimate_signin_still_fills(d, site)
 
 
@@ -168,4 +194,22 @@ def test_a_redirect_sent_by_another_host_fills_nothing(driver, site, start):
     time.sleep(2.5)  # the attacker's host answers after 2.5 s
 
     assert_nothing_filled(d, evil)
+    assert_a_legitimate_signin_still_fills(d, site)
+
+
+# -- hostile input ------------------------------------------------------------------------
+
+def test_an_oversized_redirect_is_refused_and_the_next_sign_in_fills(driver, site):
+    """A redirect over 16 KiB (here a huge `state`, answered by the sign-in host itself)
+    is refused by the extension before it reaches the host; the host keeps serving."""
+    d = driver
+    panel = d.open_panel(url(d, site, "panel.test", "/CP/O365/TenantEdit.aspx", outcome="302"))
+    huge = url(d, site, "login.microsoftonline.com", "/common/oauth2/v2.0/authorize",
+               client_id=CLIENT_ID, response_type="code", redirect_uri=REDIRECT_URI,
+               state="s" * 17000, mock_outcome="302")
+    d.js(panel, "window.open(arguments[0]); return null;", huge)
+    refused = wait_for(lambda: [i for i in d.extension_status()["ignored"] if i["reason"] == "too_long"], 10.0)
+    assert refused, d.extension_status()["ignored"]
+    assert d.field_value(panel) == ""
+    assert d.extension_status()["connection"]["state"] == "connected"
     assert_a_legitimate_signin_still_fills(d, site)
