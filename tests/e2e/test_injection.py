@@ -100,7 +100,17 @@ def user_opened_evil_tab(d, site):
 
 def panel_opened_evil_tab(d, site, panel):
     """The panel opened the attacker's page (any outbound link): the panel is its opener."""
-    return d.js_opening(panel, "window.open(arguments[0]); return null;", url(d, site, "evil.test", "/tools"))
+    tools = url(d, site, "evil.test", "/tools")
+    evil = d.js_opening(panel, "window.open(arguments[0]); return null;", tools)
+    d.wait_url(evil, tools)  # loaded: not the new window's initial about:blank
+    return evil
+
+
+def open_helper(d, site, evil):
+    """A second window of the attacker's, opened by its page (a popup)."""
+    helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
+    d.wait_url(helper, url(d, site, "evil.test", "/tools"))
+    return helper
 
 
 # -- route 1: steering a window whose current document is a Microsoft sign-in page ------
@@ -117,7 +127,7 @@ def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site,
         evil = user_opened_evil_tab(d, site)
     else:
         evil = panel_opened_evil_tab(d, site, panel)
-    helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
+    helper = open_helper(d, site, evil)
     d.js(evil, "location.href = arguments[0]; return null;", signin_page(d, site))
     d.wait_selector(evil, "#idSIButton9")
     refused = d.js(helper, "try { opener.location.replace(arguments[0]); return null; }"
@@ -148,7 +158,7 @@ def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driv
     evil = user_opened_evil_tab(d, site)
     signin = d.js_opening(evil, "window.__s = window.open(arguments[0]); return null;", signin_page(d, site))
     d.wait_selector(signin, "#idSIButton9")
-    helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
+    helper = open_helper(d, site, evil)
     d.js(helper, "window.__s = opener.__s; return null;")  # the popup keeps the handle
     target = evil_target(d, site, kind)
     if steer == "through-a-slow-host":
