@@ -55,7 +55,7 @@ export class FlowBook {
     api.tabs.onRemoved.addListener((tabId) => this.declared.delete(tabId));
   }
 
-  /** The tab's flow (a tab that existed before codecatch started gets a fresh one). */
+  /** The tab's flow, or null for a tab never seen. */
   flow(tabId) {
     return this.session.flows.get(tabId) ?? null;
   }
@@ -90,7 +90,9 @@ export class FlowBook {
   }
 
   #update(tabId, change) {
-    const flow = this.session.flows.get(tabId) ?? newFlow();
+    // A tab first seen now (it was open before codecatch started): who started it and
+    // when is unknown, so it counts as started before any arming.
+    const flow = this.session.flows.get(tabId) ?? newFlow({ now: 0 });
     const next = change(flow);
     if (next !== flow || !this.session.flows.has(tabId)) this.#set(tabId, next);
   }

@@ -186,3 +186,10 @@ test('a grant the browser withdrew counts no more, and earlier grants carry over
   const declared = new OriginPermissions(permissionsApi({ patterns: ['https://panel.test/*'], declared: ['https://panel.test/*'], stored: [] }));
   assert.equal(await declared.has('https://panel.test:36607'), true);
 });
+
+test('FlowBook: a tab that was open before codecatch started counts as started before any arming', () => {
+  const { flows } = book();
+  flows.see(8, signin);
+  assert.equal(flows.flow(8).started_at, 0);
+  assert.equal(armedTakes({ tab_id: 1, at: 5, until: Date.now() + 1000 }, flows.flow(8)), false);
+});
