@@ -193,3 +193,29 @@ test('FlowBook: a tab that was open before codecatch started counts as started b
   assert.equal(flows.flow(8).started_at, 0);
   assert.equal(armedTakes({ tab_id: 1, at: 5, until: Date.now() + 1000 }, flows.flow(8)), false);
 });
+
+import { startedBy } from '../../extension/lib/provenance.js';
+
+test('only Microsoft\'s pages, and the opener before the sign-in, start a sign-in tab\'s navigations', () => {
+  const panelFlow = newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true });
+  const first = startedBy(advance(panelFlow, signin), PANEL); // the panel's window.open
+  assert.equal(first.phase, 'signin');
+  assert.equal(startedBy(first, 'https://login.microsoftonline.com').phase, 'signin'); // Continue on CMSI
+  assert.equal(startedBy(first, 'https://login.live.com/ppsecure/post.srf').phase, 'signin'); // Firefox: a URL
+  assert.equal(startedBy(first, undefined).phase, 'signin'); // the address bar
+  assert.equal(startedBy(first, 'chrome-extension://abc').phase, 'signin'); // another extension
+  const steered = startedBy(first, 'https://evil.test');
+  assert.deepEqual([steered.phase, steered.via], ['foreign', 'evil.test']);
+  assert.equal(startedBy(first, 'null').phase, 'foreign'); // an opaque origin (a sandboxed frame)
+  assert.equal(startedBy(first, 'https://panel.test:8443').phase, 'foreign'); // exact origins
+});
+
+test('Microsoft\'s own identity pages on the way keep the flow; a tenant\'s IdP does not', () => {
+  let f = advance(newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true }), signin);
+  f = advance(f, 'https://account.live.com/proofs/Add');
+  f = advance(f, 'https://mysignins.microsoft.com/register');
+  assert.equal(advance(f, signin).phase, 'signin');
+  assert.equal(advance(f, 'https://adfs.contoso.com/adfs/ls').phase, 'left');
+  // Not a way in: a tab that starts there was started elsewhere.
+  assert.equal(advance(newFlow({ openerOrigin: PANEL }), 'https://account.live.com/').phase, 'foreign');
+});
