@@ -1,10 +1,10 @@
 """Drive a real `codecatch-host` process through its frames (shared by tests)."""
 
-import json
 import os
-import struct
 import subprocess
 import sys
+
+from codecatch import protocol
 
 
 def host_command():
@@ -14,8 +14,8 @@ def host_command():
 
 
 def frame(obj):
-    body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
-    return struct.pack("=I", len(body)) + body
+    """A request as a frame: an object is encoded, bytes (a malformed body) are framed as they are."""
+    return protocol.frame(obj) if isinstance(obj, bytes) else protocol.encode_request(obj)
 
 
 class HostProcess:
@@ -33,10 +33,9 @@ class HostProcess:
         self.send_raw(frame(obj))
 
     def recv(self):
-        header = self.proc.stdout.read(4)
-        assert len(header) == 4, f"host closed stdout; stderr: {self.proc.stderr.read().decode()}"
-        (n,) = struct.unpack("=I", header)
-        return json.loads(self.proc.stdout.read(n))
+        message = protocol.read_message(self.proc.stdout)
+        assert message is not None, f"host closed stdout; stderr: {self.proc.stderr.read().decode()}"
+        return message
 
     def request(self, obj):
         self.send(obj)

@@ -1,10 +1,11 @@
 """The real codecatch-host, driven through its frames over stdin and stdout."""
 
+import io
 import os
-import struct
 
 import pytest
 
+from codecatch import protocol
 from hostproc import HostProcess, frame
 
 BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
@@ -136,8 +137,8 @@ def test_oversized_frame_is_dropped_refused_and_the_host_keeps_serving(host, siz
 
 
 @pytest.mark.parametrize("data", [
-    struct.pack("=I", 1024 * 1024 + 1) + b"x" * 100_000,  # ends while being dropped
-    struct.pack("=I", 0xFFFFFFFF),  # Firefox's largest announcement, then nothing
+    protocol.header(1024 * 1024 + 1) + b"x" * 100_000,  # ends while being dropped
+    protocol.header(0xFFFFFFFF),  # Firefox's largest announcement, then nothing
 ])
 def test_truncated_oversized_frame_ends_cleanly(host, data):
     host.send_raw(data)
@@ -151,7 +152,7 @@ def test_largest_allowed_frame_is_served(host):
     assert reply["error"]["code"] == 20
 
 
-@pytest.mark.parametrize("data", [b"\x10\x00", struct.pack("=I", 100) + b'{"id": 1'])
+@pytest.mark.parametrize("data", [b"\x10\x00", protocol.header(100) + b'{"id": 1'])
 def test_truncated_frame_ends_cleanly(host, data):
     host.send_raw(data)
     status, rest, stderr = host.close()
@@ -179,11 +180,9 @@ def test_stray_print_cannot_reach_the_frame_stream(env):
     proc = subprocess.run([sys.executable, "-c", script], input=frame({"id": 1, "type": "ping"}),
                           capture_output=True, env=env, timeout=20)
     assert proc.returncode == 0
-    out = proc.stdout
-    n = struct.unpack("=I", out[:4])[0]
-    hello, rest = out[4:4 + n], out[4 + n:]
-    m = struct.unpack("=I", rest[:4])[0]
-    assert b'"hello"' in hello and b'"pong":true' in rest[4:4 + m] and rest[4 + m:] == b""
+    out = io.BytesIO(proc.stdout)
+    hello, pong = protocol.read_message(out), protocol.read_message(out)
+    assert hello["type"] == "hello" and pong["result"]["pong"] is True and out.read() == b""
     assert b"stray print from a handler" in proc.stderr and b"more noise" in proc.stderr
 
 

@@ -1,5 +1,10 @@
 """Native-messaging framing and message schema (PROTOCOL.md). Pure, over bytes.
 
+The one codec: the host reads requests with `read_frame` and writes replies with
+`encode_frame`; its peers (`codecatch doctor`, the tests) write requests with
+`encode_request` and read the host's messages with `read_message`. Only this module
+knows the header's layout (`header`, `HEADER_SIZE`).
+
 Framing: https://developer.chrome.com/docs/extensions/develop/concepts/native-messaging#native-messaging-host-protocol
 """
 
@@ -12,6 +17,7 @@ from .errors import ERROR_CODES, CodecatchError
 MAX_IN = 64 * 1024  # no request needs more; a larger frame is read, dropped and refused
 MAX_OUT = 1024 * 1024  # the browsers' cap for host-to-browser messages
 _HEADER = struct.Struct("=I")  # native byte order, as the browsers write it
+HEADER_SIZE = _HEADER.size
 
 _DISCARD_CHUNK = 64 * 1024  # an oversized frame is dropped through a buffer this size
 
@@ -29,27 +35,88 @@ class StreamEnded(Exception):
         self.reason = reason
 
 
+def header(length):
+    """The 4-byte header announcing a body of `length` bytes (tests build malformed
+    frames from it)."""
+    return _HEADER.pack(length)
+
+
+def frame(body):
+    """One frame around bytes already encoded: no limit is checked."""
+    return _HEADER.pack(len(body)) + body
+
+
+def read_header(stream):
+    """Read one frame's header and return the length it announces.
+
+    Raise StreamEnded: EXIT_EOF when the stream ends before it, EXIT_TRUNCATED when it
+    ends inside it.
+    """
+    header_bytes = _read_exact(stream, HEADER_SIZE)
+    if not header_bytes:
+        raise StreamEnded(EXIT_EOF, "end of input")
+    if len(header_bytes) < HEADER_SIZE:
+        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame header ({len(header_bytes)} of {HEADER_SIZE} bytes)")
+    (length,) = _HEADER.unpack(header_bytes)
+    return length
+
+
+def read_body(stream, length):
+    """Read a body of `length` bytes; raise StreamEnded(EXIT_TRUNCATED) when it is cut short."""
+    body = _read_exact(stream, length)
+    if len(body) < length:
+        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame ({len(body)} of {length} bytes)")
+    return body
+
+
 def read_frame(stream):
-    """Read one frame's body from a binary stream.
+    """Read one frame's body from a binary stream (the host's side: limit MAX_IN).
 
     Raise FrameTooLarge for a frame over MAX_IN, after reading and dropping its body
     (the stream is then at the next frame); raise StreamEnded at the stream's end.
     """
-    header = _read_exact(stream, 4)
-    if not header:
-        raise StreamEnded(EXIT_EOF, "end of input")
-    if len(header) < 4:
-        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame header ({len(header)} of 4 bytes)")
-    (length,) = _HEADER.unpack(header)
+    length = read_header(stream)
     if length > MAX_IN:
         dropped = _discard(stream, length)
         if dropped < length:
             raise StreamEnded(EXIT_TRUNCATED, f"truncated oversized frame ({dropped} of {length} bytes)")
         raise FrameTooLarge(length)
-    body = _read_exact(stream, length)
-    if len(body) < length:
-        raise StreamEnded(EXIT_TRUNCATED, f"truncated frame ({len(body)} of {length} bytes)")
-    return body
+    return read_body(stream, length)
+
+
+class MessageTooLarge(ValueError):
+    """A peer announced a message over the reader's limit; its body was not read."""
+
+    def __init__(self, length, limit):
+        super().__init__(f"announced a {length}-byte message (over the {limit}-byte limit)")
+        self.length = length
+        self.limit = limit
+
+
+def read_message(stream, limit=MAX_OUT):
+    """Read one message from the host (a peer's side: `codecatch doctor`, the tests).
+
+    Return the decoded JSON, or None when the stream ends before a whole header.
+    Raise MessageTooLarge (unread) over `limit`; ValueError for a body cut short or
+    not UTF-8 JSON.
+    """
+    try:
+        length = read_header(stream)
+    except StreamEnded:
+        return None
+    if length > limit:
+        raise MessageTooLarge(length, limit)
+    try:
+        body = read_body(stream, length)
+    except StreamEnded as end:
+        raise ValueError(end.reason) from None
+    return json.loads(body.decode("utf-8"))
+
+
+def encode_request(message):
+    """A peer's request as a frame (JSON with ASCII escapes, so any str can be sent,
+    lone surrogates included)."""
+    return frame(json.dumps(message).encode("utf-8"))
 
 
 def _discard(stream, n):
@@ -80,7 +147,7 @@ def encode_frame(message):
     if len(body) > MAX_OUT:
         reply_id = message.get("id") if isinstance(message, dict) else None
         return encode_frame(error_reply(reply_id, "internal", "The reply was over 1 MiB and was dropped."))
-    return _HEADER.pack(len(body)) + body
+    return frame(body)
 
 
 def decode_request(body):

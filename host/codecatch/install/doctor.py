@@ -9,7 +9,6 @@ import json
 import os
 import shlex
 import shutil
-import struct
 import subprocess
 import threading
 import time
@@ -17,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from .. import PROTOCOL_VERSION
+from .. import PROTOCOL_VERSION, protocol
 from ..identity import HOST_NAME
 from . import browsers as B
 from . import installer, manifests
@@ -91,11 +90,6 @@ def host_arguments(family: str, os_name: str, manifest_file: Path, extension_id:
     return args
 
 
-def _frame(message: dict) -> bytes:
-    body = json.dumps(message).encode("utf-8")
-    return struct.pack("=I", len(body)) + body
-
-
 class _FrameReader:
     """Reads frames on a thread so that every wait has a timeout."""
 
@@ -107,16 +101,9 @@ class _FrameReader:
 
         def run():
             try:
-                head = self._stream.read(4)
-                if len(head) < 4:
-                    box["eof"] = True
-                    return
-                (n,) = struct.unpack("=I", head)
-                if n > 1024 * 1024:
-                    box["error"] = f"announced a {n}-byte message (more than the browsers' 1 MiB cap)"
-                    return
-                body = self._stream.read(n)
-                box["msg"] = json.loads(body.decode("utf-8"))
+                box["msg"] = protocol.read_message(self._stream)  # None: the stream ended
+            except protocol.MessageTooLarge as exc:
+                box["error"] = f"announced a {exc.length}-byte message (more than the browsers' 1 MiB cap)"
             except (ValueError, OSError) as exc:
                 box["error"] = f"sent something that is not a framed JSON message ({exc})"
 
@@ -173,7 +160,7 @@ def ping(command: Sequence[str], *, timeout: float = 5.0, env: Optional[dict] = 
             return PingResult(False, f"the host speaks protocol {hello.get('protocol')!r}, this codecatch "
                                      f"speaks {PROTOCOL_VERSION}", hello=hello, elapsed_ms=elapsed())
         try:
-            proc.stdin.write(_frame({"id": "doctor", "type": "ping"}))
+            proc.stdin.write(protocol.encode_request({"id": "doctor", "type": "ping"}))
             proc.stdin.flush()
         except OSError:
             return PingResult(False, f"the host closed its input after greeting{stderr_tail()}", hello,
