@@ -39,12 +39,11 @@ _SOURCE_FIELDS = {
 }
 _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
 _REREAD = object()  # a config stamp that forces the next read
-_DEDUP_WINDOW_S = 600  # a code's lifetime (redirect.CODE_LIFETIME_S)
 
 
 def _warm_up():
     """Import what captures need, off the critical path of the first reply."""
-    from . import clouds, fill, redirect  # noqa: F401
+    from . import capture, clouds, fill, redirect  # noqa: F401
     import hashlib, secrets  # noqa: E401,F401
 
 
@@ -56,8 +55,7 @@ class Host:
         self._config = None
         self._config_stamp = None
         self._problem_stamp = object()  # the stamp of the last unusable file we warned about
-        self._recent = {}  # sha256(uri) -> capture time: de-duplication without keeping URIs
-        self._claims = {}  # state -> claim expiry (set by local subscribers, issue 7)
+        self._memory = None  # capture.Memory: URIs seen (as hashes) and claims; made on first use
         self._lock = threading.Lock()
         self.subscribers = None  # the local event stream, when running
         self.handlers = {
@@ -103,62 +101,38 @@ class Host:
         return redirect.parse(protocol.field(request, "text", str))
 
     def capture(self, request):
-        import hashlib
+        """Admission, timing, de-duplication and claims are `capture`'s (pure); the fill
+        decision is `fill`'s. Here: the state, the lock, the configuration, the log."""
         import secrets
 
-        from . import redirect
-        from .clouds import is_signin_url
+        from . import capture as judging, redirect
         from .fill import decide_fill, is_proven
 
         uri = protocol.field(request, "uri", str).strip()
         source = _checked_source(request)
         response = redirect.analyse(uri)
-        page_url = source.get("page_url")
-        # The frame that produced the redirect must be on a sign-in host. A nativeclient
-        # URL is on one too, but any page can navigate to it with a query of its own.
-        if not is_signin_url(page_url):
-            log.warning("refused a capture via %s from a page that is not a Microsoft sign-in host",
-                        source.get("channel"))
-            raise CodecatchError(
-                "not_signin_host",
-                "Ignored: this redirect did not come from a Microsoft sign-in page.",
-            )
-        # And from a tab's own page, never a frame: a page that frames a sign-in page can
-        # navigate that frame to a redirect of its own, and the browser then reports the
-        # sign-in URL as the frame's (webNavigation cannot say who started a navigation).
-        frame_id = source.get("frame_id")
-        if frame_id is not None and frame_id != 0:
-            log.warning("refused a capture via %s from a framed sign-in page (frame %s)",
-                        source.get("channel"), frame_id)
-            raise CodecatchError(
-                "framed_signin",
-                "Ignored: this redirect came from a sign-in page inside a frame of another page; "
-                "codecatch takes only a tab's own sign-in page.",
-            )
+        refused = judging.refusal(source)
+        if refused is not None:
+            if refused.name == "framed_signin":
+                log.warning("refused a capture via %s from a framed sign-in page (frame %s)",
+                            source.get("channel"), source.get("frame_id"))
+            else:
+                log.warning("refused a capture via %s from a page that is not a Microsoft sign-in host",
+                            source.get("channel"))
+            raise refused
         now = self.clock()
-        # When the browser saw it, if the extension says so (a capture retried after the
-        # host was away): the code's 10 minutes started then, not now.
-        captured = now
-        observed = source.get("observed_at")
-        if observed is not None and now - 86400 < observed / 1000 <= now:
-            captured = observed / 1000
-        expired = now - captured >= redirect.CODE_LIFETIME_S
-        key = hashlib.sha256(uri.encode("utf-8", "surrogatepass")).hexdigest()
         with self._lock:
-            self._recent = {k: t for k, t in self._recent.items() if now - t < _DEDUP_WINDOW_S}
-            duplicate = key in self._recent
-            self._recent.setdefault(key, now)
-            claimed = self._take_claim(response.get("state"), now)
+            self._memory, judged = judging.judge(self._memory or judging.Memory(), uri, response, source, now)
         config = self.config()
-        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate,
-                                   expired=expired, now_ms=int(now * 1000))
+        fill, reason = decide_fill(response, source, config, claimed=judged.claimed, duplicate=judged.duplicate,
+                                   expired=judged.expired, now_ms=int(now * 1000))
         result = {
             "capture_id": secrets.token_hex(8),
             "response": response,
             "https_url": response["https_url"],
-            "captured_at": int(captured * 1000),
-            "expires_at": int((captured + redirect.CODE_LIFETIME_S) * 1000),
-            "duplicate": duplicate,
+            "captured_at": int(judged.captured * 1000),
+            "expires_at": int(judged.expires * 1000),
+            "duplicate": judged.duplicate,
             "verified": is_proven(source),
             "fill": fill,
             "fill_reason": reason,
@@ -170,7 +144,7 @@ class Host:
         )
         # A capture nothing proves Microsoft produced reaches local subscribers only when
         # its state was claimed: the flow of the client that claimed it (PROTOCOL.md).
-        if not duplicate and (result["verified"] or claimed):
+        if judging.is_published(judged, result["verified"]):
             self.publish({"type": "capture", "capture": result, "source": source})
         return result
 
@@ -225,14 +199,15 @@ class Host:
 
     # -- the local event stream's side ------------------------------------------
 
-    def claim(self, state, ttl_s=_DEDUP_WINDOW_S):
-        """A local client claims the capture with this state: it is not filled."""
-        with self._lock:
-            self._claims[state] = self.clock() + ttl_s
+    def claim(self, state, ttl_s=None):
+        """A local client claims the capture with this state: it is not filled
+        (for `capture.CLAIM_TTL_S` unless `ttl_s` says otherwise)."""
+        from . import capture as judging
 
-    def _take_claim(self, state, now):
-        self._claims = {s: t for s, t in self._claims.items() if t > now}
-        return state is not None and self._claims.pop(state, None) is not None
+        with self._lock:
+            now = self.clock()
+            self._memory = judging.claim(self._memory or judging.Memory(), state, now,
+                                         judging.CLAIM_TTL_S if ttl_s is None else ttl_s)
 
     def publish(self, event):
         if self.subscribers is not None:
