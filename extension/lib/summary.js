@@ -113,7 +113,11 @@ export function describeOutcome(meta, now = Date.now()) {
  * opened); the popup says who opened it, and its Fill is the user's informed choice.
  */
 export function blindFillRefusal(record, targetUrl) {
-  if (record?.outcome === 'unverified') return 'The latest redirect is unverified (nothing shows that Microsoft sent it): it is never filled.';
+  if (record?.outcome === 'unverified') {
+    const opener = record.source?.opener_origin ?? originOf(record.source?.opener_url);
+    const who = opener ? `; ${new URL(opener).host} opened that sign-in window` : '';
+    return `The latest redirect is unverified (nothing shows that Microsoft sent it${who}): it is never filled.`;
+  }
   if (['left_signin_hosts', 'started_elsewhere', 'target_moved'].includes(record?.fill_reason)) {
     return 'The latest code came from a sign-in that is not tied to a panel (it left Microsoft\'s sign-in pages, or another page started it): check it in the toolbar popup, and fill it from there if it is yours.';
   }

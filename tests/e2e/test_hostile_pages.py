@@ -52,7 +52,7 @@ def test_a_page_cannot_steer_a_signin_window_into_an_armed_panel(chromium_driver
     filled = [c for c in status["captures"] if c.get("outcome") == "filled"]
     assert filled == [], json.dumps(status)
     # Kept for the user to judge, marked with who opened the sign-in.
-    kept = [c for c in status["captures"] if c.get("opener_origin")]
+    kept = [c for c in status["captures"] + status["unverified"] if c.get("opener_origin")]
     assert kept and all(c["opener_origin"].startswith("https://evil.test") and c["opener_by_page"] for c in kept), kept
     # The panel stays armed for the user's own next sign-in.
     assert status["armed"]["tab_id"] == tab_id(d, "https://panel.test/*")

@@ -83,3 +83,18 @@ test('blindFillRefusal: the shortcut never fills, unseen, a code from a sign-in 
   // Same host, other port or scheme: another origin.
   assert.ok(blindFillRefusal(capture({ opener_by_page: true, opener_url: 'http://panel.example/' }), 'https://panel.example/'));
 });
+
+test('blindFillRefusal: never an unverified capture, nor a code outside the panel\'s flow', () => {
+  const unverified = { capture_id: 'u', outcome: 'unverified', source: { opener_origin: 'https://evil.example', opener_by_page: true } };
+  assert.match(blindFillRefusal(unverified, 'https://evil.example/'), /unverified.*evil\.example/);
+  for (const reason of ['left_signin_hosts', 'started_elsewhere', 'target_moved']) {
+    assert.ok(blindFillRefusal({ capture_id: 'w', fill_reason: reason, source: { opener_by_page: false } }, 'https://panel.example/'), reason);
+  }
+});
+
+test('describeOutcome: an unverified redirect says why it was not filled and where it is', () => {
+  const d = describeOutcome({ outcome: 'unverified', page_host: 'login.microsoftonline.com' });
+  assert.equal(d.badge.text, '?');
+  assert.match(d.message, /nothing shows that Microsoft sent it/);
+  assert.match(d.message, /toolbar popup/);
+});
