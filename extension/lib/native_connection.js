@@ -14,12 +14,19 @@ export const State = Object.freeze({
   BACKOFF: 'backoff', // disconnected, a reconnect is scheduled
 });
 
-/** An error reply from the host, or a local failure (timeout, host gone). */
+/**
+ * An error reply from the host, or a local failure (a timeout, a failed send, the host
+ * going away). `code` is the host's number (PROTOCOL.md; classes: lib/errors.js
+ * `errorClass`, `isRefusal`) or null for a local failure, which `errorName` names
+ * ('timeout', 'send_failed', 'stopped', or the connection's problem code such as
+ * 'host_missing'). `field` is the request's field at fault when the host names one.
+ */
 export class NativeError extends Error {
-  constructor(code, name, message) {
+  constructor(code, name, message, { field = null } = {}) {
     super(message);
-    this.code = code; // PROTOCOL.md number, or a string for local failures
+    this.code = Number.isInteger(code) ? code : null;
     this.errorName = name;
+    this.field = typeof field === 'string' ? field : null;
   }
 }
 
@@ -148,7 +155,7 @@ export class NativeConnection {
       const entry = { message, resolve, reject, sent: false, timer: null };
       entry.timer = this.timers.setTimeout(() => {
         this.#pending.delete(id);
-        reject(new NativeError('timeout', 'timeout', `No reply to ${type} within ${timeoutMs} ms.`));
+        reject(new NativeError(null, 'timeout', `No reply to ${type} within ${timeoutMs} ms.`));
       }, timeoutMs);
       this.#pending.set(id, entry);
       if (this.state === State.CONNECTED) this.#send(entry);
@@ -197,7 +204,9 @@ export class NativeConnection {
     if (msg.ok === true) entry.resolve(msg.result);
     else {
       const e = msg.error ?? {};
-      entry.reject(new NativeError(e.code ?? 'invalid_reply', e.name ?? 'invalid_reply', e.message ?? 'The host sent an invalid reply.'));
+      entry.reject(Number.isInteger(e.code)
+        ? new NativeError(e.code, e.name ?? 'invalid_reply', e.message ?? 'The host sent an error without a message.', { field: e.field })
+        : new NativeError(null, 'invalid_reply', 'The host sent an invalid reply.'));
     }
   }
 
@@ -208,7 +217,7 @@ export class NativeConnection {
     } catch (err) {
       this.#pending.delete(entry.message.id);
       this.timers.clearTimeout(entry.timer);
-      entry.reject(new NativeError('send_failed', 'send_failed', err?.message ?? String(err)));
+      entry.reject(new NativeError(null, 'send_failed', err?.message ?? String(err)));
     }
   }
 
@@ -246,7 +255,7 @@ export class NativeConnection {
     for (const [id, entry] of this.#pending) {
       this.timers.clearTimeout(entry.timer);
       this.#pending.delete(id);
-      entry.reject(new NativeError(code, code, message));
+      entry.reject(new NativeError(null, code, message));
     }
   }
 

@@ -83,9 +83,9 @@ class Host:
                 )
             return protocol.result_reply(request_id, handler(request))
         except protocol.ProtocolError as exc:
-            return protocol.error_reply(exc.request_id, exc.name, exc.message)
+            return protocol.error_reply(exc.request_id, exc.name, exc.message, exc.field)
         except CodecatchError as exc:
-            return protocol.error_reply(request_id, exc.name, exc.message)
+            return protocol.error_reply(request_id, exc.name, exc.message, exc.field)
         except Exception:  # a bug must not end the conversation
             log.exception("internal error handling a request")
             return protocol.error_reply(request_id, "internal", "Internal error in codecatch-host; see the browser's log of the host.")
@@ -191,7 +191,8 @@ class Host:
         capture_id = protocol.field(request, "capture_id", str)
         outcome = protocol.field(request, "outcome", str)
         if outcome not in _OUTCOMES:
-            raise CodecatchError("invalid_field", f"'outcome' must be one of {', '.join(sorted(_OUTCOMES))}.")
+            raise CodecatchError("invalid_field", f"'outcome' must be one of {', '.join(sorted(_OUTCOMES))}.",
+                                 field="outcome")
         detail = protocol.field(request, "detail", str, required=False)
         log.info("capture %s: %s", capture_id[:16], outcome)
         self.publish({"type": "report", "capture_id": capture_id, "outcome": outcome, "detail": detail})
@@ -225,7 +226,8 @@ def _checked_source(request):
         if value is None:
             continue
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise CodecatchError("invalid_field", f"'source.{name}' must be a {kind.__name__}.")
+            raise CodecatchError("invalid_field", f"'source.{name}' must be a {kind.__name__}.",
+                                 field=f"source.{name}")
         clean[name] = value
     return clean
 

@@ -174,15 +174,15 @@ def decode_request(body):
                                               "not valid Unicode.") from None
     request_id = message.get("id")
     if isinstance(request_id, bool) or not isinstance(request_id, (str, int)):
-        raise ProtocolError(None, "missing_id", "A request needs an 'id' (a string or an integer).")
+        raise ProtocolError(None, "missing_id", "A request needs an 'id' (a string or an integer).", field="id")
     if not isinstance(message.get("type"), str):
-        raise ProtocolError(request_id, "invalid_field", "A request needs a 'type' (a string).")
+        raise ProtocolError(request_id, "invalid_field", "A request needs a 'type' (a string).", field="type")
     return request_id, message
 
 
 class ProtocolError(CodecatchError):
-    def __init__(self, request_id, name, message):
-        super().__init__(name, message)
+    def __init__(self, request_id, name, message, field=None):
+        super().__init__(name, message, field)
         self.request_id = request_id
 
 
@@ -204,8 +204,12 @@ def result_reply(request_id, result):
     return {"id": request_id, "ok": True, "result": result}
 
 
-def error_reply(request_id, name, message):
-    return {"id": request_id, "ok": False, "error": {"code": ERROR_CODES[name], "name": name, "message": message}}
+def error_reply(request_id, name, message, field=None):
+    """An error reply; `field` (the request's field at fault) goes in the error as "field"."""
+    error = {"code": ERROR_CODES[name], "name": name, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"id": request_id, "ok": False, "error": error}
 
 
 def field(message, name, kind, required=True):
@@ -215,5 +219,5 @@ def field(message, name, kind, required=True):
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ProtocolError(message.get("id"), "invalid_field", f"'{name}' must be a {expected}.")
+        raise ProtocolError(message.get("id"), "invalid_field", f"'{name}' must be a {expected}.", field=name)
     return value

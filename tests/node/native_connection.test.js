@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { backoffDelay, describeDisconnect, NativeConnection, NativeError, State } from '../../extension/lib/native_connection.js';
+import { ERROR_CLASSES, errorClass, isRefusal } from '../../extension/lib/errors.js';
 
 /** Manual timers: nothing runs until advance(). */
 function fakeTimers() {
@@ -121,7 +122,62 @@ test('an error reply rejects with its code and name', async () => {
   ports[0].hostSends(HELLO);
   const p = conn.request('capture', { uri: 'x' });
   ports[0].hostSends({ id: ports[0].sent[0].id, ok: false, error: { code: 30, name: 'not_signin_host', message: 'ignored' } });
-  await assert.rejects(p, (err) => err instanceof NativeError && err.code === 30 && err.errorName === 'not_signin_host');
+  await assert.rejects(p, (err) => err instanceof NativeError && err.code === 30 && err.errorName === 'not_signin_host'
+    && err.field === null && isRefusal(err.code));
+});
+
+test('an invalid_field reply names its field', async () => {
+  const { conn, ports } = setup();
+  conn.start();
+  ports[0].hostSends(HELLO);
+  const p = conn.request('capture', { uri: 'x' });
+  ports[0].hostSends({ id: ports[0].sent[0].id, ok: false, error: { code: 15, name: 'invalid_field', message: "'source.tab_id' must be a int.", field: 'source.tab_id' } });
+  await assert.rejects(p, (err) => err.code === 15 && err.errorName === 'invalid_field' && err.field === 'source.tab_id'
+    && err.message.includes('tab_id') && errorClass(err.code) === 'bad_message' && !isRefusal(err.code));
+});
+
+test('an error reply without a numeric code is an invalid reply with code null', async () => {
+  const { conn, ports } = setup();
+  conn.start();
+  ports[0].hostSends(HELLO);
+  const p = conn.request('ping');
+  const q = conn.request('ping');
+  ports[0].hostSends({ id: ports[0].sent[0].id, ok: false, error: { code: '30', name: 'not_signin_host', message: 'x' } });
+  ports[0].hostSends({ id: ports[0].sent[1].id, ok: false });
+  for (const r of [p, q]) {
+    await assert.rejects(r, (err) => err instanceof NativeError && err.code === null && err.errorName === 'invalid_reply' && err.field === null);
+  }
+});
+
+test('a send that throws fails its request with code null', async () => {
+  const { conn, ports } = setup();
+  conn.start();
+  ports[0].hostSends(HELLO);
+  ports[0].postMessage = () => { throw new Error('Attempting to use a disconnected port object'); };
+  await assert.rejects(conn.request('ping'), (err) => err.code === null && err.errorName === 'send_failed' && /disconnected port/.test(err.message));
+});
+
+test('stop fails pending requests with code null', async () => {
+  const { conn } = setup();
+  conn.start();
+  const p = conn.request('ping');
+  conn.stop();
+  await assert.rejects(p, (err) => err.code === null && err.errorName === 'stopped');
+});
+
+test('error classes: refusals are 20-39, local failures have none', () => {
+  const of = (code) => [errorClass(code), isRefusal(code)];
+  assert.deepEqual(of(1), ['host_fault', false]);
+  assert.deepEqual(of(9), ['host_fault', false]);
+  assert.deepEqual(of(10), ['bad_message', false]);
+  assert.deepEqual(of(16), ['bad_message', false]);
+  assert.deepEqual(of(19), ['bad_message', false]);
+  assert.deepEqual(of(20), ['refused', true]);
+  assert.deepEqual(of(31), ['refused', true]);
+  assert.deepEqual(of(39), ['refused', true]);
+  assert.deepEqual(of(40), ['configuration', false]);
+  for (const code of [null, undefined, 0, 50, 25.5, '25', 'timeout', NaN]) assert.deepEqual(of(code), [null, false], String(code));
+  assert.ok(Object.isFrozen(ERROR_CLASSES) && ERROR_CLASSES.every(Object.isFrozen));
 });
 
 test('requests made before the greeting are sent after it', async () => {
@@ -141,7 +197,7 @@ test('a request that gets no reply times out and is forgotten', async () => {
   ports[0].hostSends(HELLO);
   const p = conn.request('ping', {}, { timeoutMs: 200 });
   timers.advance(200);
-  await assert.rejects(p, (err) => err.code === 'timeout');
+  await assert.rejects(p, (err) => err instanceof NativeError && err.code === null && err.errorName === 'timeout');
   assert.equal(conn.status().pending, 0);
   ports[0].hostSends({ id: ports[0].sent[0].id, ok: true, result: {} }); // late: ignored
   assert.equal(timers.count, 0);
@@ -187,7 +243,7 @@ test('the host exits: pending requests fail, reconnect with growing backoff, res
   ports[0].hostSends(HELLO);
   const p = conn.request('ping');
   ports[0].hostExits();
-  await assert.rejects(p, (err) => err.code === 'host_exited');
+  await assert.rejects(p, (err) => err.code === null && err.errorName === 'host_exited');
   assert.equal(conn.state, State.BACKOFF);
   // attempt 1 failed -> 100 ms; then each failure doubles
   timers.advance(100);
@@ -246,7 +302,7 @@ test('a request while disconnected starts a connection at once', async () => {
   const p = conn.request('ping');
   assert.equal(ports.length, 2);
   ports[1].hostExits();
-  await assert.rejects(p, (err) => err.code === 'host_missing');
+  await assert.rejects(p, (err) => err.code === null && err.errorName === 'host_missing');
 });
 
 test('connect throwing is a disconnect, not a crash', () => {
