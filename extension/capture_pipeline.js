@@ -14,6 +14,7 @@
 // background.js, so tests drive it with fakes (tests/node/capture_pipeline.test.js).
 
 import { fillTab, focusTab } from './fill.js';
+import { errorClass } from './lib/errors.js';
 import { ARM_LIFETIME_MS, originOf, proofOf } from './lib/provenance.js';
 import { dedupeKey, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
@@ -28,8 +29,6 @@ export const UNPROVEN_GRACE_MS = 600;
 export const MAX_URI = 16 * 1024; // no real redirect is longer; the host's frame limit is 64 KiB
 const MAX_URL = 8192; // page URLs go to the host for their origin: a long tail is cut
 const MAX_IGNORED = 10;
-// The host's refusals of the input itself (PROTOCOL.md, 20-39): nothing to keep.
-const isRefusal = (code) => typeof code === 'number' && code >= 20 && code <= 39;
 // What `report` tells the host (PROTOCOL.md): the outcomes of a fill or a copy.
 const REPORTED = new Set(['filled', 'no_field', 'no_permission', 'tab_gone', 'copied']);
 
@@ -198,17 +197,19 @@ export class CapturePipeline {
     try {
       result = await this.connection.request('capture', { uri: record.uri, source: record.source }, { timeoutMs: CAPTURE_TIMEOUT_MS });
     } catch (err) {
-      if (isRefusal(err?.code)) {
+      // By the error's class (PROTOCOL.md "Error codes"; a local failure has code null).
+      const kind = errorClass(err?.code);
+      if (kind === 'refused') {
         // The host refused what it was given (not a sign-in host, no code or error, ...).
         this.#refuse(record.channel, record.page_host, record.uri, err.errorName);
         return false;
       }
       // No host, or a fault of the host's own: keep the redirect (memory and
-      // storage.session only) and retry on connect, but not forever: one the host itself
-      // failed on twice (an error reply, or no reply in time) is not sent again.
-      if (typeof err?.code === 'number' || err?.errorName === 'timeout' || err?.code === 'timeout') {
-        record.failures = (record.failures ?? 0) + 1;
-      }
+      // storage.session only) and retry on connect, but not forever: one the host failed
+      // on twice (an error reply, or no reply in time) is not sent again, nor one whose
+      // message the host cannot take (10-19: it would answer the same every time).
+      if (kind !== null || err?.errorName === 'timeout') record.failures = (record.failures ?? 0) + 1;
+      if (kind === 'bad_message') record.failures = 2;
       const outcome = record.failures >= 2 ? 'failed' : 'host_unavailable';
       await this.settle(record, { outcome, outcome_detail: this.connection.problem?.message ?? err?.message ?? String(err) });
       return true;
