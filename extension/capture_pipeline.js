@@ -15,7 +15,7 @@
 
 import { fillTab, focusTab } from './fill.js';
 import { errorClass } from './lib/errors.js';
-import { ARM_LIFETIME_MS, originOf, proofOf } from './lib/provenance.js';
+import { admission, ARM_LIFETIME_MS, originOf, proofOf } from './lib/provenance.js';
 import { dedupeKey, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
 import { blindFillRefusal, captureMetadata } from './lib/summary.js';
@@ -102,13 +102,11 @@ export class CapturePipeline {
     // Already handled via a faster channel; a late channel may no longer know the frame
     // (Chromium closes a tab whose first navigation was a 302 to the custom scheme).
     if (this.recent.has(dedupeKey(uri))) return { take: 'duplicate' };
-    // Only from a Microsoft sign-in page (DESIGN.md), as the browser reported the frame
-    // or the request; a nativeclient URL is no exception.
-    if (!isSigninUrl(pageUrl)) return { take: false, reason: 'not_signin_host' };
-    // Only a tab's own page: a page that frames a sign-in page can navigate the frame.
-    if (frameId !== 0) return { take: false, reason: 'framed_signin' };
-    if (tabId >= 0) this.flows.see(tabId, pageUrl); // a 302's request may be the tab's first
-    const proof = proofOf({ channel, uri, pageUrl, requestUrl: pageUrl, frameId, declared: this.flows.declaredBy(tabId, pageUrl) });
+    // The admission rule (lib/provenance.js): a tab's own Microsoft sign-in page, and
+    // what proves that Microsoft produced the redirect.
+    if (isSigninUrl(pageUrl) && frameId === 0 && tabId >= 0) this.flows.see(tabId, pageUrl); // a 302's request may be the tab's first
+    const { refused, proof } = admission({ channel, uri, pageUrl, requestUrl: pageUrl, frameId, declared: this.flows.declaredBy(tabId, pageUrl) });
+    if (refused) return { take: false, reason: refused };
     return proof ? { take: true, proof } : { take: 'hold' };
   }
 

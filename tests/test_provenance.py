@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from codecatch.capture import refusal
 from codecatch.fill import is_proven
 
-CASES = json.loads((Path(__file__).parent / "cases" / "provenance.json").read_text())["proof"]
+CASES = json.loads((Path(__file__).parent / "cases" / "provenance.json").read_text())["admission"]
 CLAIMS = {"webrequest": "redirect", "navigate": "navigate", "before_navigate": "declared",
           "error_occurred": "declared", "popup": "navigate"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["why"] for c in CASES])
+def test_the_host_refuses_exactly_what_the_extension_refuses(case):
+    source = {"channel": case["channel"], "page_url": case["page_url"], "frame_id": case["frame_id"]}
+    refused = refusal(source)
+    assert (refused.name if refused else None) == case["refused"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["why"] for c in CASES])

@@ -34,6 +34,20 @@ export function proofOf(r) {
   return null;
 }
 
+/**
+ * The admission rule for one report: {refused: 'not_signin_host' | 'framed_signin'} when
+ * it is never taken, else {refused: null, proof} (proof null: not proven yet). Only from a
+ * Microsoft sign-in page, as the browser reported the frame or the request (a
+ * nativeclient URL is no exception), and only a tab's own page: a page that frames a
+ * sign-in page can navigate the frame. The host's half is codecatch.capture.refusal and
+ * codecatch.fill.is_proven, on the same cases (tests/cases/provenance.json).
+ */
+export function admission(r) {
+  if (!isSigninUrl(r.channel === 'webrequest' ? (r.requestUrl ?? r.pageUrl) : r.pageUrl)) return { refused: 'not_signin_host' };
+  if (r.frameId !== 0) return { refused: 'framed_signin' };
+  return { refused: null, proof: proofOf(r) };
+}
+
 /** scheme://host[:port] of an http(s) URL (the port only when not the default), else null. */
 export function originOf(url) {
   try {

@@ -6,17 +6,20 @@ import { readFileSync } from 'node:fs';
 import test from 'node:test';
 
 import { FlowBook } from '../../extension/flows.js';
-import { advance, armedTakes, declaredUris, isUserNavigation, newFlow, proofOf } from '../../extension/lib/provenance.js';
+import { admission, advance, armedTakes, declaredUris, isUserNavigation, newFlow, proofOf } from '../../extension/lib/provenance.js';
 import { SessionState } from '../../extension/session_state.js';
 
-const { proof: CASES } = JSON.parse(readFileSync(new URL('../cases/provenance.json', import.meta.url), 'utf8'));
+const { admission: CASES } = JSON.parse(readFileSync(new URL('../cases/provenance.json', import.meta.url), 'utf8'));
 const URI = 'ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367?code=0.AXkAabc&state=s';
 
 for (const c of CASES) {
   test(`proof: ${c.why}`, () => {
     const declared = c.declared === undefined ? null : (c.declared ? [URI] : ['ms-appx-web://other?code=1']);
-    const got = proofOf({ channel: c.channel, uri: URI, pageUrl: c.page_url, requestUrl: c.page_url, frameId: c.frame_id, declared });
-    assert.equal(got, c.expect);
+    const report = { channel: c.channel, uri: URI, pageUrl: c.page_url, requestUrl: c.page_url, frameId: c.frame_id, declared };
+    const got = admission(report);
+    assert.equal(got.refused, c.refused);
+    if (!c.refused) assert.equal(got.proof, c.expect);
+    assert.equal(proofOf(report), c.expect); // no proof where admission refuses
   });
 }
 
