@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from hostproc import HostProcess
+from hostproc import HostProcess, sigint_as_in_a_terminal
 
 from codecatch import events, stream_client
 
@@ -105,7 +105,8 @@ class Cli:
 
     def __init__(self, env, *args):
         self.proc = subprocess.Popen([sys.executable, "-m", "codecatch.cli", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=sigint_as_in_a_terminal)  # it may be sent Ctrl-C
         self.err_lines = queue.Queue()
         self.err_seen = []
         self.out_lines = queue.Queue()
@@ -152,8 +153,6 @@ class Cli:
             out.append(line)
 
     def interrupt(self):
-        import signal
-
         self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(WAIT_S)
 
