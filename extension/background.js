@@ -380,5 +380,5 @@ guardNativeRedirects(api).then((on) => {
 });
 
 // Connect now, so the first capture does not wait for the host's start-up; the open
-// port also keeps the MV3 worker alive (FIELD-NOTES.md section 4).
+// port also keeps the MV3 worker alive (docs/browser-notes.md).
 connection.start();

@@ -5,7 +5,7 @@
     repo_root            the source checkout (holds manifest.json)
     chromium_executable  /usr/bin/chromium (or $CODECATCH_BROWSER); FAILS, never skips, without it
     extension_dir        (session) a copy of the extension with panel.test and panel2.test
-                         granted in host_permissions (DESIGN.md's simulated grant), same key/id
+                         granted in host_permissions (a simulated grant: the user's click cannot be scripted), same key/id
     browser_env          a throwaway HOME/XDG/config environment for installer, browser and host
     chromium_profile     a throwaway profile with the host installed by the real
                          `codecatch install --browser chromium --user-data-dir DIR`

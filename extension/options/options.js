@@ -1,5 +1,5 @@
 // The options page: the panel rules and preferences live in the host's configuration
-// file (DESIGN.md: one place), read and written through the background
+// file (one place: the CLI edits the same file), read and written through the background
 // (`config.get` / `config.set`, PROTOCOL.md). Filling an origin also needs the
 // browser's permission, asked here in the click that adds or grants the panel (a user
 // gesture). Nothing is kept in extension storage.

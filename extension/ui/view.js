@@ -4,7 +4,7 @@
 import { describeOutcome, timeLeft } from '../lib/summary.js';
 import { t } from './i18n.js';
 
-// Sign-in host -> cloud (FIELD-NOTES.md section 2).
+// Sign-in host -> cloud (docs/browser-notes.md).
 const CLOUDS = {
   'login.microsoftonline.com': 'cloudPublic',
   'login.windows.net': 'cloudPublic',

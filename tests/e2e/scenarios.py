@@ -22,7 +22,7 @@ from codecatch.mocksite.panel import AUTH_FIELD_ID
 
 FILL_TIMEOUT_S = 10.0
 # How long "nothing happens" is watched for. A fill takes well under 0.5 s here
-# (FIELD-NOTES.md section 3), so 2 s of silence is a clear negative.
+# (docs/browser-notes.md section 3), so 2 s of silence is a clear negative.
 QUIET_S = 2.0
 
 

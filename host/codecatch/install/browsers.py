@@ -7,7 +7,7 @@ only asks whether a profile folder exists.
 Sources: Chrome https://developer.chrome.com/docs/extensions/develop/concepts/native-messaging#native-messaging-host-location ,
 Firefox https://developer.mozilla.org/en-US/docs/Mozilla/Add-ons/WebExtensions/Native_manifests#manifest_location ,
 Edge https://learn.microsoft.com/microsoft-edge/extensions/developer-guide/native-messaging ,
-and FIELD-NOTES.md section 4.
+and docs/browser-notes.md section 4.
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ def locate(browser: Browser, layout: Layout, *, system: bool = False) -> Optiona
 
 def locate_user_data_dir(browser: Browser, user_data_dir: Path, layout: Layout) -> Location:
     """A browser started with --user-data-dir=DIR reads only DIR/NativeMessagingHosts/
-    (probed with Chromium 156, FIELD-NOTES.md section 4)."""
+    (probed with Chromium 156, docs/browser-notes.md section 4)."""
     if browser.family != CHROMIUM:
         raise UnknownBrowser(
             f"--user-data-dir works with Chromium-family browsers only, not {browser.label}")

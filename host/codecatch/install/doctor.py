@@ -80,7 +80,7 @@ class PingResult:
 
 
 def host_arguments(family: str, os_name: str, manifest_file: Path, extension_id: str) -> list[str]:
-    """The arguments a browser passes to the host (FIELD-NOTES.md section 4): Chromium the
+    """The arguments a browser passes to the host (docs/browser-notes.md section 4): Chromium the
     caller's origin (and --parent-window on Windows), Firefox the manifest's path and the
     add-on's id."""
     if family == B.FIREFOX:
