@@ -15,6 +15,7 @@
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,13 @@ from codecatch.mocksite import MockSite
 from codecatch.mocksite import browser as mockbrowser
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The tests start `codecatch` and `codecatch-host` as programs. Run as
+# `.venv/bin/python -m pytest` (the README's line, no activated venv), PATH may name
+# another installation's scripts (a pyenv shim, a global pip install) first: put the
+# scripts beside the interpreter running the tests in front, so the code under test is
+# the code that runs.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
 @pytest.fixture(scope="session")

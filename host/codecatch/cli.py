@@ -128,9 +128,9 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
         else:
             report = installer.apply(targets, layout, force=force, dry_run=dry_run)
     except (UnknownBrowser, installer.InstallError) as exc:
-        raise click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))
+        raise (click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))) from None
     except OSError as exc:
-        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}")
+        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}") from None
     if remove:
         report.todo = []
     click.echo("\n".join(text.report_lines(report, title="uninstall" if remove else "install")))
@@ -184,7 +184,7 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
         found = doc.diagnose(current_layout(), browsers, extension_ids=extension_ids, system=system,
                              timeout=timeout, user_data_dir=Path(user_data_dir) if user_data_dir else None)
     except UnknownBrowser as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(str(exc)) from None
     result = doc.summary(found)
     click.echo(json.dumps(result, indent=2) if as_json else "\n".join(text.doctor_lines(found)))
     sys.exit(0 if result["ok"] else 1)
@@ -217,7 +217,7 @@ def _save_config(change):
     try:
         return config.save(change(current))
     except CodecatchError as exc:
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
 
 
 @panel.command("list")

@@ -397,7 +397,7 @@ def _path_of(url):
         i = after.find(sep)
         if i != -1:
             cut = min(cut, i)
-    return re.split(r"[?#]", after[cut:], 1)[0]
+    return re.split(r"[?#]", after[cut:], maxsplit=1)[0]
 
 
 def split_uri(uri):
