@@ -26,7 +26,8 @@ OTHER_ID = "abcdefghijklmnopabcdefghijklmnop"
 def env(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    return {"HOME": str(home), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
+    # PATH: no browser program of this machine is "found" (install detects them there).
+    return {"HOME": str(home), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "", "PATH": str(tmp_path / "no-bin")}
 
 
 @pytest.fixture

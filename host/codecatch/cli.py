@@ -133,7 +133,13 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
         raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}") from None
     if remove:
         report.todo = []
-    click.echo("\n".join(text.report_lines(report, title="uninstall" if remove else "install")))
+    detected = not remove and not browsers and not user_data_dir
+    from .install.browsers import looked_for
+
+    click.echo("\n".join(text.report_lines(
+        report, title="uninstall" if remove else "install",
+        found=[t.location for t in targets] if detected else None,
+        looked_for=looked_for(layout) if detected else ())))
     if not report.ok or (not remove and not report.changes):
         sys.exit(1)  # refused, or (install) registered nothing: a script must not carry on
 

@@ -9,10 +9,21 @@ VERBS = {"written": "wrote", "unchanged": "unchanged", "removed": "removed", "ab
          "would-remove": "would remove"}
 
 
-def report_lines(report: Report, *, title: str) -> list[str]:
+def report_lines(report: Report, *, title: str, found=None, looked_for=()) -> list[str]:
+    """`found`: the Locations `detect` chose (install without --browser), printed with
+    how each was found; `looked_for`: what detection searched, printed when nothing was."""
     lines = []
+    if found:
+        lines.append("found: " + "; ".join(f"{loc.browser.label} ({loc.found_by})" for loc in found))
     if not report.changes:
-        lines.append(f"{title}: no browser found (give --browser NAME or --user-data-dir DIR)")
+        lines.append(f"{title}: no browser found" + (", after looking for:" if looked_for else ""))
+        lines += [f"  - {what}" for what in looked_for]
+        if title == "install":
+            lines += ["Name the browser instead: codecatch install --browser NAME (chrome, chromium, edge, brave,",
+                      "vivaldi, opera, firefox, librewolf, NAME-flatpak, chromium-snap, firefox-snap), or for a",
+                      "browser started with --user-data-dir=DIR: codecatch install --browser chromium --user-data-dir DIR"]
+        else:
+            lines.append("(give --browser NAME or --user-data-dir DIR)")
     last = None
     for c in report.changes:
         if c.browser != last:
