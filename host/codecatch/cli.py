@@ -242,7 +242,7 @@ def panel_list(as_json):
     if not rules:
         click.echo("no panel rules: codecatch fills the tab that opened the sign-in, finding the field itself")
     for rule in rules:
-        click.echo(f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}")
+        click.echo(_rule_text(rule))
 
 
 @panel.command("add")
@@ -251,7 +251,8 @@ def panel_list(as_json):
 @click.option("--value", "value_kind", type=click.Choice(["url", "code"]), default="url", show_default=True,
               help="Fill the whole https URL or the bare code.")
 def panel_add(origin, selector, value_kind):
-    """Add or replace the rule for ORIGIN (https://panel.example.com)."""
+    """Add the rule for ORIGIN (https://panel.example.com), or replace the one it has
+    (in place; the old rule is printed)."""
     from . import config
     from .errors import CodecatchError
 
@@ -269,8 +270,28 @@ def panel_add(origin, selector, value_kind):
         click.echo(f"codecatch: warning: {wanted} is plain http: the code (a credential) would cross the "
                    "network unencrypted; use the panel's https address if it has one.", err=True)
     rule = {"origin": wanted, "selector": selector, "value": value_kind}
-    saved = _save_config(lambda c: dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted] + [rule]))
-    click.echo(f"saved: {next(p for p in saved['panels'] if p['origin'] == wanted)['origin']}")
+    # An existing rule for the origin is replaced where it stands, and the output says
+    # what it was: a script that runs `panel add` twice must not fail (no --replace
+    # needed), the options page edits a rule in place too, and nothing changes unsaid.
+    before = {}
+
+    def change(c):
+        before.update(next((p for p in c["panels"] if p["origin"] == wanted), {}))
+        if before:
+            return dict(c, panels=[rule if p["origin"] == wanted else p for p in c["panels"]])
+        return dict(c, panels=c["panels"] + [rule])
+
+    _save_config(change)
+    if not before:
+        click.echo(f"added: {_rule_text(rule)}")
+    elif before == rule:
+        click.echo(f"unchanged: {_rule_text(rule)}")
+    else:
+        click.echo(f"replaced: {_rule_text(rule)}\n  (was: {_rule_text(before)})")
+
+
+def _rule_text(rule):
+    return f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}"
 
 
 @panel.command("remove")
