@@ -355,6 +355,16 @@ def test_wait_times_out_with_status_3(hosts, cli):
     assert time.monotonic() - started < 5
 
 
+def test_wait_tells_no_host_from_no_capture(hosts, cli):
+    alone = cli("wait", "--timeout", "0.5")  # no host at all
+    assert alone.finish() == (4, [])
+    alone.expect_err("no browser host ran within 0.5 s")
+    hosts()
+    waited = cli("wait", "--timeout", "0.5")
+    assert waited.finish() == (3, [])
+    waited.expect_err("no capture within 0.5 s (listened to 1 browser host)")
+
+
 def test_a_host_that_exits_is_reported_and_watch_keeps_going(hosts, cli):
     first = hosts()
     watch = cli("watch", "--json")

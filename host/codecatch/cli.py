@@ -324,12 +324,13 @@ _LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4
                "network": 5}
 
 
-def _login_options(f):
+def _login_options(f, cache_required=False):
     f = click.option("--ca-bundle", type=click.Path(dir_okay=False), envvar="CODECATCH_CA_BUNDLE", metavar="FILE",
                      help="CA certificates to trust for the authority (a private CA or a TLS-inspecting proxy).")(f)
     f = click.option("--account", metavar="USER", help="Which cached account to use (user name).")(f)
-    f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="MSAL token cache file (created with mode 0600); later runs refresh from it.")(f)
+    f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE", required=cache_required,
+                     help=("The MSAL token cache file `codecatch login --cache FILE` wrote." if cache_required else
+                           "MSAL token cache file (created with mode 0600); later runs refresh from it."))(f)
     f = click.option("--format", "fmt", type=click.Choice(["token", "json"]), default="token", show_default=True,
                      help="Print the access token, or MSAL's whole result as JSON.")(f)
     f = click.option("--authority-host", metavar="HOST",
@@ -417,13 +418,17 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
 
 
 @main.command()
-@_login_options
+@lambda f: _login_options(f, cache_required=True)
 def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle):
-    """Print a token from the --cache file, refreshing it silently; never opens a browser."""
+    """Print a token from the --cache FILE (required), refreshing it silently; never opens a browser.
+
+    The access token goes to stdout. Exit status: 0 token printed, 1 Microsoft refused
+    the refresh, 2 unusable options (--cache missing, an unknown client), 4 no usable
+    token for that client and account in the cache (run `codecatch login --cache FILE`
+    first), 5 the authority cannot be reached (docs/login.md).
+    """
     from . import login as lg
 
-    if not cache:
-        raise click.UsageError("--cache FILE is required (the file `codecatch login --cache FILE` wrote).")
     try:
         cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
         result = lg.token(cfg, cache, username=account)
@@ -480,21 +485,34 @@ def wait(timeout, fmt, state, claim):
     """Wait for the next capture from a browser host and print it, e.g. URL=$(codecatch wait).
 
     Exit status: 0 for a code, 1 for an error response from Microsoft (hint on stderr),
-    2 for a usage error, 3 on timeout, 4 when the event stream cannot be used.
+    2 for a usage error, 3 on timeout while listening to a browser host, 4 when no
+    browser host ran within --timeout or the event stream cannot be used.
     """
     from . import stream_client as sc
 
     if claim and not state:
         raise click.UsageError("--claim needs --state (the capture to claim).")
+    hosts_seen = set()
+
+    def on_status(kind, advert):
+        if kind == "connected":
+            hosts_seen.add(advert.pid)
+        _stream_status(kind, advert)
+
     try:
-        capture = sc.wait_for_capture(timeout=timeout, state=state, claim=claim, on_status=_stream_status)
+        capture = sc.wait_for_capture(timeout=timeout, state=state, claim=claim, on_status=on_status)
     except KeyboardInterrupt:
         sys.exit(130)
     except sc.StreamError as exc:
         click.echo(f"codecatch: {exc}", err=True)
         sys.exit(EXIT_NO_STREAM)
+    if capture is None and not hosts_seen:
+        click.echo(f"codecatch: no browser host ran within {timeout:g} s, so nothing could be captured: open "
+                   "the browser with the codecatch extension (`codecatch doctor` checks the set-up).", err=True)
+        sys.exit(EXIT_NO_STREAM)
     if capture is None:
-        click.echo(f"codecatch: no capture within {timeout:g} s.", err=True)
+        click.echo(f"codecatch: no capture within {timeout:g} s (listened to {len(hosts_seen)} browser "
+                   f"host{'s' if len(hosts_seen) != 1 else ''}).", err=True)
         sys.exit(EXIT_TIMEOUT)
     response = capture["response"]
     if fmt == "json":
