@@ -376,7 +376,7 @@ def test_token_help_says_cache_is_required_and_lists_exit_statuses():
     from codecatch.cli import main
 
     shown = " ".join(CliRunner().invoke(main, ["token", "--help"]).output.split())
-    option = shown.split("Options:")[1].split("--cache FILE")[1].split(" --")[0]
+    option = shown.split("Options:")[1].split(" --cache FILE")[1].split(" --account")[0]
     assert "[required]" in option, option
     for status in ("0 token printed", "1 Microsoft", "2 unusable options", "4 no usable token", "5 the authority"):
         assert status in shown, status
