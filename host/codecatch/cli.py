@@ -329,7 +329,7 @@ def _login_options(f, cache_required=False):
                      help="CA certificates to trust for the authority (a private CA or a TLS-inspecting proxy).")(f)
     f = click.option("--account", metavar="USER", help="Which cached account to use (user name).")(f)
     f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE", required=cache_required,
-                     help=("The MSAL token cache file `codecatch login --cache FILE` wrote." if cache_required else
+                     help=("The MSAL token cache file that `codecatch login --cache` wrote." if cache_required else
                            "MSAL token cache file (created with mode 0600); later runs refresh from it."))(f)
     f = click.option("--format", "fmt", type=click.Choice(["token", "json"]), default="token", show_default=True,
                      help="Print the access token, or MSAL's whole result as JSON.")(f)
