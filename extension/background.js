@@ -8,7 +8,9 @@ import { HOST_NAME } from './lib/identity.js';
 import { NativeConnection, NativeError, State } from './lib/native_connection.js';
 import { RecentKeys } from './lib/dedupe.js';
 import { dedupeKey, isNativeRedirect, redactUri, schemeOf } from './lib/redirect.js';
+import { ARM_LIFETIME_MS, originOf, proofOf } from './lib/provenance.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
+import { FlowBook } from './flows.js';
 import { blindFillRefusal, captureMetadata } from './lib/summary.js';
 import { copyFromBackground } from './clipboard.js';
 import { listenForFillHere } from './menus.js';
@@ -24,6 +26,7 @@ const CONFIG_TIMEOUT_MS = 3000;
 
 const session = new SessionState(api);
 const tabs = new TabDirectory(api);
+const flows = new FlowBook(api, session, tabs);
 const granted = new OriginPermissions(api);
 const warmer = new PanelWarmer(api, granted);
 const recent = new RecentKeys({ ttlMs: CODE_LIFETIME_MS });
@@ -41,13 +44,25 @@ const log = (...args) => console.info('codecatch:', ...args);
 
 // ---- captures -------------------------------------------------------------------
 
-async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
+// A report without proof (webNavigation only says where the frame was) waits this long
+// for a proven report of the same URI, or for the page's declaration (Firefox), before
+// it is kept as unverified. Proven reports never wait.
+const UNPROVEN_GRACE_MS = 600;
+const MAX_URI = 16 * 1024; // no real redirect is longer; the host's frame limit is 64 KiB
+const unproven = new Map(); // dedupe key -> {report, timer}
+
+async function handleCapture(report) {
+  const { channel, uri, pageUrl, tabId, frameId } = report;
   if (uri === null && !isSigninUrl(pageUrl)) {
     // Firefox: a launch whose target only the browser saw (capture_channels.js isUnseenLaunch).
     noteIgnored(channel, hostOf(pageUrl), null, 'not_signin_host');
     return;
   }
   if (!isNativeRedirect(uri)) return;
+  if (uri.length > MAX_URI) {
+    noteIgnored(channel, hostOf(pageUrl), uri, 'too_long');
+    return;
+  }
   const key = dedupeKey(uri);
   if (recent.has(key)) {
     // Already handled via a faster channel; a late channel may no longer know the frame
@@ -55,35 +70,69 @@ async function handleCapture({ channel, uri, pageUrl, tabId, frameId }) {
     stats.duplicates += 1;
     return;
   }
-  // The rule that holds everywhere: only from a frame on a Microsoft sign-in host
-  // (DESIGN.md), as the browser reported that frame.
-  // Not even for a nativeclient URL: it is on a sign-in host, but any page can navigate
-  // to it with a query (a code) of its own.
+  // Only from a Microsoft sign-in page (DESIGN.md), as the browser reported the frame or
+  // the request; a nativeclient URL is no exception.
   if (!isSigninUrl(pageUrl)) {
     noteIgnored(channel, hostOf(pageUrl), uri, 'not_signin_host');
     log(`ignored a ${schemeOf(uri)} redirect from ${hostOf(pageUrl) || 'an unknown frame'} (${channel})`);
     return;
   }
-  // And only a tab's own page (the top frame). A page that frames a sign-in page can
-  // navigate that frame to a redirect of its own, and the browser still reports the
-  // sign-in URL for the frame: webNavigation cannot say who started a navigation.
+  // And only a tab's own page (the top frame): a page that frames a sign-in page can
+  // navigate that frame, and the browser still reports the sign-in URL for it.
   if (frameId !== 0) {
     noteIgnored(channel, hostOf(pageUrl), uri, 'framed_signin');
     log(`ignored a ${schemeOf(uri)} redirect from a framed ${hostOf(pageUrl)} page (${channel})`);
     return;
   }
+  if (tabId >= 0) flows.see(tabId, pageUrl); // a 302's request may be the first the tab made
+  const proof = proofOf({ ...report, requestUrl: pageUrl, declared: flows.declaredBy(tabId, pageUrl) });
+  if (!proof) {
+    holdUnproven(key, report);
+    return;
+  }
+  dropUnproven(key);
   if (!recent.add(key)) {
     stats.duplicates += 1;
     return;
   }
+  await accept(report, proof);
+}
+
+/** An unproven report waits for its proof (UNPROVEN_GRACE_MS), then is kept as unverified. */
+function holdUnproven(key, report) {
+  if (unproven.has(key)) return;
+  const timer = setTimeout(() => {
+    unproven.delete(key);
+    if (recent.has(key)) return; // a proven report of the same URI came meanwhile
+    const proof = proofOf({ ...report, requestUrl: report.pageUrl, declared: flows.declaredBy(report.tabId, report.pageUrl) });
+    recent.add(key);
+    accept(report, proof).catch((err) => log(`capture failed: ${err?.message ?? err}`));
+  }, UNPROVEN_GRACE_MS);
+  unproven.set(key, { report, timer });
+}
+
+function dropUnproven(key) {
+  clearTimeout(unproven.get(key)?.timer);
+  unproven.delete(key);
+}
+
+/** A sign-in page declared its targets: reports of that tab waiting for proof go again. */
+function declared(tabId) {
+  for (const [key, { report }] of unproven) {
+    if (report.tabId !== tabId) continue;
+    dropUnproven(key);
+    handleCapture(report).catch((err) => log(`capture failed: ${err?.message ?? err}`));
+  }
+}
+
+async function accept({ channel, uri, pageUrl, tabId, frameId }, proof) {
   stats.accepted += 1;
-  const knownOpener = session.openers.get(tabId); // before any await: the tab may be closing
-  log(`caught ${redactUri(uri)} via ${channel} in tab ${tabId}`);
+  log(`caught ${redactUri(uri)} via ${channel} in tab ${tabId}${proof ? ` (${proof})` : ', unverified'}`);
   const record = {
-    local_id: crypto.randomUUID(), channel, uri, page_host: hostOf(pageUrl), tab_id: tabId, frame_id: frameId, received_at: Date.now(),
+    local_id: crypto.randomUUID(), channel, uri, page_host: hostOf(pageUrl), tab_id: tabId, frame_id: frameId, received_at: Date.now(), proof,
   };
   await session.ready;
-  const source = await sourceFor(record, pageUrl, knownOpener);
+  const source = await sourceFor(record, pageUrl);
   const accepted = await sendToHost(record, source);
   if (accepted && guardOn && channel === 'webrequest' && source.opener_tab_id !== null
       && tabId !== source.opener_tab_id && isSigninUrl(await tabs.url(tabId))) {
@@ -105,22 +154,35 @@ function noteIgnored(channel, pageHost, uri, reason) {
 const MAX_URL = 8192;
 const capped = (url) => (typeof url === 'string' && url.length > MAX_URL ? url.slice(0, MAX_URL) : url);
 
-async function sourceFor(record, pageUrl, knownOpener) {
+async function sourceFor(record, pageUrl) {
   const tabId = record.tab_id >= 0 ? record.tab_id : null;
-  let opener = knownOpener ?? (tabId !== null ? session.openers.get(tabId) : undefined);
-  if (opener === undefined && tabId !== null) opener = (await getTab(tabId))?.openerTabId;
-  let armed = session.armed;
+  const flow = (tabId !== null ? flows.flow(tabId) : null) ?? null;
+  const opener = flow?.opener_tab_id ?? null;
+  const armed = currentArming();
   const [openerUrl, armedUrl] = await Promise.all([
-    opener !== undefined ? tabs.url(opener) : null,
+    opener !== null ? tabs.url(opener) : null,
     armed ? tabs.url(armed.tab_id) : null,
   ]);
-  if (armed && armedUrl === null) armed = null; // the armed tab was closed
   return {
     channel: record.channel, page_url: capped(pageUrl), tab_id: tabId, frame_id: record.frame_id ?? null,
-    opener_by_page: tabId !== null && session.pageOpened.has(tabId),
-    observed_at: record.received_at,
-    opener_tab_id: opener ?? null, opener_url: capped(openerUrl), armed_tab_id: armed?.tab_id ?? null, armed_url: capped(armedUrl),
+    observed_at: record.received_at, proof: record.proof ?? null,
+    flow: flow?.phase ?? 'start', flow_via: flow?.via ?? null, flow_started_at: flow?.started_at ?? null,
+    opener_tab_id: opener, opener_url: capped(openerUrl), opener_origin: flow?.opener_origin ?? null,
+    opener_by_page: flow?.by_page ?? false,
+    ...(armed && armedUrl !== null ? {
+      armed_tab_id: armed.tab_id, armed_url: capped(armedUrl), armed_origin: armed.origin, armed_at: armed.at, armed_until: armed.until,
+    } : {}),
   };
+}
+
+/** The armed tab, unless its time is up (it is then disarmed). */
+function currentArming() {
+  const armed = session.armed;
+  if (armed && !(Date.now() < armed.until)) {
+    session.setArmed(null);
+    return null;
+  }
+  return armed;
 }
 
 // The host's refusals of the input itself (PROTOCOL.md error codes 20-27, 30, 31): the
@@ -146,8 +208,11 @@ async function sendToHost(record, source) {
       return false;
     }
     // No host, or a fault of the host's own (internal): keep the redirect (memory and
-    // storage.session only) and retry on connect. Bad input of any kind loses nothing.
-    record.outcome = 'host_unavailable';
+    // storage.session only) and retry on connect, but not forever: one the host itself
+    // failed on twice stays in the popup without being sent again.
+    // Bad input of any kind loses nothing.
+    if (err instanceof NativeError && typeof err.code === 'number') record.failures = (record.failures ?? 0) + 1;
+    record.outcome = record.failures >= 2 ? 'failed' : 'host_unavailable';
     record.outcome_detail = connection.problem?.message ?? err.message;
     await session.addCapture(record);
     announce(api, captureMetadata(record), config);
@@ -169,6 +234,13 @@ async function sendToHost(record, source) {
     announce(api, captureMetadata(record), config);
     return true;
   }
+  if (result.fill_reason === 'unverified') {
+    // Nothing proves Microsoft produced it: never filled, listed apart in the popup.
+    record.outcome = 'unverified';
+    await session.addCapture(record);
+    announce(api, captureMetadata(record), config);
+    return true;
+  }
   if (!result.fill || result.duplicate) {
     record.outcome = 'waiting';
     record.outcome_detail_code = result.fill_reason;
@@ -183,6 +255,7 @@ async function sendToHost(record, source) {
     tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
     valueKind: result.fill.value_kind,
     checkPermission: result.fill.target !== 'armed', permissions: granted, automatic: true,
+    armed: result.fill.target === 'armed',
   });
   // Kept for the popup once the fill is on its way (a task later: executeScript goes out
   // in this one). Writing every capture held to storage.session first put that work, in
@@ -204,6 +277,7 @@ async function fillAndReport(record, target) {
   const done = await fillTab(api, { ...target, kept: warmer.has(target.tabId) });
   log(`fill into tab ${target.tabId}: ${done.outcome} (${done.detail})`);
   if (done.outcome === 'filled') {
+    if (target.armed) await session.setArmed(null); // an armed tab takes one sign-in
     await focusTab(api, target.tabId);
     if (target.automatic && record.fill?.close_signin_tab && record.tab_id !== null && record.tab_id !== target.tabId) {
       await api.tabs.remove(record.tab_id).catch(() => {});
@@ -252,11 +326,14 @@ async function retryWaitingCaptures() {
 // ---- the runtime-message API (popup, options, tests) -----------------------------
 
 function status() {
+  const verified = session.captures.filter((c) => c.outcome !== 'unverified');
   return {
     connection: connection.status(),
-    latest: captureMetadata(session.captures[0]),
-    captures: session.captures.map(captureMetadata),
-    armed: session.armed,
+    latest: captureMetadata(verified[0]),
+    captures: verified.map(captureMetadata),
+    // Redirects nothing proves Microsoft produced: listed apart, never filled.
+    unverified: session.captures.filter((c) => c.outcome === 'unverified').map(captureMetadata),
+    armed: currentArming(),
     stats: { ...stats },
     ignored: ignored.slice(),
   };
@@ -269,8 +346,9 @@ const handlers = {
     return status();
   },
   // The URL (or code) for the clipboard: the popup writes it, in its user gesture.
-  copy: async ({ capture_id: id, what = 'url' }) => {
+  copy: async ({ capture_id: id, what = 'url', unverified = false }) => {
     const record = session.findCapture(id);
+    if (record?.outcome === 'unverified' && !unverified) return { ok: false, message: 'This redirect is unverified: confirm in the popup first.' };
     if (!record) return { ok: false, message: 'No capture to copy.' };
     const text = what === 'code' ? record.response?.code : (record.https_url ?? record.uri);
     if (record.capture_id) connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: what }).catch(() => {});
@@ -284,6 +362,9 @@ const handlers = {
     const refusal = blind ? blindFillRefusal(record, await tabs.url(tabId)) : null;
     if (refusal) return { ok: false, outcome: 'refused', message: refusal }; // menus.js tells the user
     if (record.response?.kind === 'error') return { ok: false, message: 'An error response has no code to fill.' };
+    if (record.outcome === 'unverified') {
+      return { ok: false, outcome: 'refused', message: 'Nothing shows that Microsoft produced this code: it is never filled. Copy it only if you are sure it is yours.' };
+    }
     const value = record.fill?.value ?? record.https_url;
     if (!value) return { ok: false, message: 'The host has not processed this redirect yet.' };
     const target = tabId ?? record.fill?.tab_id;
@@ -293,10 +374,13 @@ const handlers = {
     });
     return { ok: done.outcome === 'filled', outcome: done.outcome, message: done.detail };
   },
+  // Arming: the tab takes the next sign-in the user starts, once, within ARM_LIFETIME_MS.
   arm: async ({ tab_id: tabId }) => {
     const tab = await getTab(tabId);
-    if (!tab) return { ok: false, message: 'No such tab.' };
-    await session.setArmed({ tab_id: tabId, url: tab.url ?? null });
+    const origin = originOf(tab?.url);
+    if (!tab || !origin) return { ok: false, message: 'Only a tab that shows a web page can be armed.' };
+    const at = Date.now();
+    await session.setArmed({ tab_id: tabId, url: tab.url, origin, at, until: at + ARM_LIFETIME_MS });
     return { ok: true, armed: session.armed };
   },
   disarm: async () => {
@@ -351,14 +435,12 @@ async function getTab(tabId) {
 
 listenForCaptures(api, (c) => {
   handleCapture(c).catch((err) => log(`capture failed: ${err?.message ?? err}`));
+}, (tabId, pageUrl, scripts) => {
+  flows.declare(tabId, pageUrl, scripts);
+  declared(tabId);
 });
-listenForOpeners(api, (tabId, openerId, byPage = false) => {
-  // A page opened it (a link, window.open: webNavigation.onCreatedNavigationTarget), or
-  // the user did (a new tab). The host never lets a page-opened sign-in fill an armed tab
-  // that did not open it (fill.py).
-  session.rememberOpener(tabId, openerId, byPage);
-  tabs.url(openerId).then((url) => warmer.warm(openerId, url));
-}, (tabId) => {
+// A page that opens a sign-in is warmed now if its load did not warm it (fill.js).
+listenForOpeners(api, (_tabId, openerId) => tabs.url(openerId).then((url) => warmer.warm(openerId, url)), (tabId) => {
   session.forgetTab(tabId);
   warmer.forget(tabId);
 });

@@ -17,13 +17,19 @@ import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
-export function listenForCaptures(api, onCapture) {
+export function listenForCaptures(api, onCapture, onDeclare = () => {}) {
   // Top frames only: a sign-in in a frame is refused anyway (background.js).
   const filter = { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame'] };
 
   // 1. The content script's message. sender.url is the frame's URL from the browser.
   api.runtime.onMessage.addListener((message, sender) => {
-    if (message?.type !== 'capture' || !sender.tab || sender.id !== api.runtime.id) return undefined;
+    if (!sender.tab || sender.id !== api.runtime.id) return undefined;
+    if (message?.type === 'declare' && (sender.frameId ?? 0) === 0) {
+      // What the sign-in page's own scripts will navigate to (content/navigate.js).
+      onDeclare(sender.tab.id, sender.url ?? '', message.scripts);
+      return undefined;
+    }
+    if (message?.type !== 'capture') return undefined;
     if (typeof message.uri !== 'string') return undefined;
     onCapture({
       channel: 'navigate', uri: message.uri, pageUrl: sender.url ?? '', tabId: sender.tab.id, frameId: sender.frameId ?? 0,

@@ -7,24 +7,24 @@
 const MAX_CAPTURES = 20;
 
 export class SessionState {
+  #flowsDirty = false; // a save of the flows is queued for this task
+
   constructor(api) {
     this.storage = api.storage.session;
     this.captures = []; // newest first; full records (they hold the code)
-    this.openers = new Map(); // tab id -> opener tab id
-    // Tabs a page opened (a link, window.open), as opposed to the user: kept across
-    // worker restarts like the openers, or a restart would forget who opened a sign-in.
-    this.pageOpened = new Set();
-    this.armed = null; // {tab_id, url}
+    // Tab id -> its flow (flows.js): who started it, where it went. Kept across worker
+    // restarts, or a restart would forget who opened a sign-in.
+    this.flows = new Map();
+    this.armed = null; // {tab_id, url, origin, at, until}
     this.ready = this.#load();
   }
 
   async #load() {
     try {
-      const saved = await this.storage.get(['captures', 'openers', 'page_opened', 'armed']);
+      const saved = await this.storage.get(['captures', 'flows', 'armed']);
       // Events that arrived while loading come first.
       this.captures = [...this.captures, ...(saved.captures ?? [])].slice(0, MAX_CAPTURES);
-      for (const [k, v] of Object.entries(saved.openers ?? {})) if (!this.openers.has(Number(k))) this.openers.set(Number(k), v);
-      for (const id of saved.page_opened ?? []) this.pageOpened.add(Number(id));
+      for (const [k, v] of Object.entries(saved.flows ?? {})) if (!this.flows.has(Number(k))) this.flows.set(Number(k), v);
       this.armed ??= saved.armed ?? null;
     } catch {
       // No storage.session (an old browser): memory only.
@@ -34,8 +34,7 @@ export class SessionState {
   #save(keys) {
     const all = {
       captures: this.captures,
-      openers: Object.fromEntries(this.openers),
-      page_opened: [...this.pageOpened],
+      flows: Object.fromEntries(this.flows),
       armed: this.armed,
     };
     const data = Object.fromEntries(keys.map((k) => [k, all[k]]));
@@ -61,19 +60,23 @@ export class SessionState {
     return this.#save(['captures']);
   }
 
-  rememberOpener(tabId, openerTabId, byPage = false) {
-    this.openers.set(tabId, openerTabId);
-    if (byPage) this.pageOpened.add(tabId);
-    return this.#save(byPage ? ['openers', 'page_opened'] : ['openers']);
+  setFlow(tabId, flow) {
+    this.flows.set(tabId, flow);
+    // One write per task at most: a sign-in tab moves through several URLs at once.
+    if (this.#flowsDirty) return;
+    this.#flowsDirty = true;
+    queueMicrotask(() => {
+      this.#flowsDirty = false;
+      this.#save(['flows']);
+    });
   }
 
   forgetTab(tabId) {
     // Not at once: Chromium closes a tab whose first navigation was a 302 to the custom
     // scheme while that capture may still be on its way.
     setTimeout(() => {
-      this.openers.delete(tabId);
-      this.pageOpened.delete(tabId);
-      this.#save(['openers', 'page_opened']);
+      this.flows.delete(tabId);
+      this.#save(['flows']);
     }, 60_000);
     if (this.armed?.tab_id !== tabId) return Promise.resolve();
     this.armed = null;

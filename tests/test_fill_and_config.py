@@ -11,7 +11,12 @@ from codecatch.errors import CodecatchError
 from codecatch.fill import decide_fill, origin_of
 
 RESPONSE = {"kind": "code", "code": "0.AXkAcode", "https_url": "https://Microsoft.AAD.BrokerPlugin/x?code=0.AXkAcode"}
-SOURCE = {"tab_id": 5, "opener_tab_id": 2, "opener_url": "https://panel.example.com:8443/t/1"}
+SOURCE = {"tab_id": 5, "channel": "navigate", "page_url": "https://login.microsoftonline.com/appverify",
+          "frame_id": 0, "proof": "navigate", "flow": "signin", "flow_started_at": 2000,
+          "opener_tab_id": 2, "opener_url": "https://panel.example.com:8443/t/1",
+          "opener_origin": "https://panel.example.com:8443", "opener_by_page": True}
+NOW = 5000
+ARMED = {"armed_at": 1000, "armed_until": 1000 + 600_000}
 
 
 @pytest.mark.parametrize("url,origin", [
@@ -40,15 +45,22 @@ def test_panel_rule_selects_field_and_bare_code():
 def test_armed_tab_wins_even_when_auto_fill_is_off():
     cfg = dict(config.DEFAULTS, auto_fill=False)
     assert decide_fill(RESPONSE, SOURCE, cfg) == (None, "disabled")
-    fill, reason = decide_fill(RESPONSE, dict(SOURCE, opener_tab_id=None, armed_tab_id=9, armed_url="https://other.example/"), cfg)
+    fill, reason = decide_fill(RESPONSE, dict(SOURCE, **ARMED, opener_tab_id=None, opener_by_page=False, armed_tab_id=9,
+                                              armed_url="https://other.example/", armed_origin="https://other.example"),
+                               cfg, now_ms=NOW)
     assert reason == "armed" and fill["tab_id"] == 9
 
 
 @pytest.mark.parametrize("change,reason", [
     ({"opener_tab_id": None}, "no_target"),
-    ({"opener_url": "https://login.microsoftonline.com/x"}, "target_is_signin"),
+    ({"opener_url": "https://login.microsoftonline.com/x", "opener_origin": "https://login.microsoftonline.com"},
+     "target_is_signin"),
     ({"opener_tab_id": 5}, "target_is_signin"),
-    ({"opener_url": "chrome://newtab/"}, "no_target"),
+    ({"opener_url": "chrome://newtab/"}, "target_moved"),
+    ({"opener_url": "https://panel.example.com/t/1"}, "target_moved"),  # origins are exact: another port
+    ({"proof": None}, "unverified"),
+    ({"flow": "left", "flow_via": "evil.test"}, "left_signin_hosts"),
+    ({"flow": "foreign"}, "started_elsewhere"),
 ])
 def test_no_fill(change, reason):
     assert decide_fill(RESPONSE, dict(SOURCE, **change), config.DEFAULTS) == (None, reason)
@@ -88,16 +100,24 @@ def test_save_is_atomic_private_and_load_survives_a_broken_file(tmp_path):
 
 
 def test_an_armed_tab_never_takes_a_signin_that_another_tab_opened():
-    armed = dict(SOURCE, armed_tab_id=9, armed_url="https://panel.example.com/")
+    armed = dict(SOURCE, **ARMED, armed_tab_id=9, armed_url="https://panel.example.com/",
+                 armed_origin="https://panel.example.com")
+
+    def target(**change):
+        return decide_fill(RESPONSE, dict(armed, **change), config.DEFAULTS, now_ms=NOW)
+
     # Opened by another tab (say a hostile page): it goes to that opener, never to the armed panel.
-    fill, reason = decide_fill(RESPONSE, dict(armed, opener_url="https://evil.example/"), config.DEFAULTS)
+    fill, reason = target(opener_url="https://evil.example/", opener_origin="https://evil.example")
     assert reason == "opener" and fill["tab_id"] == 2 and fill["origin"] == "https://evil.example"
     # Typed by the user (no opener, or only the tab that was active: not page-opened), or
     # opened by the armed tab itself: the armed tab.
-    assert decide_fill(RESPONSE, dict(armed, opener_tab_id=None), config.DEFAULTS)[1] == "armed"
-    assert decide_fill(RESPONSE, dict(armed, opener_by_page=False), config.DEFAULTS)[1] == "armed"
-    assert decide_fill(RESPONSE, dict(armed, opener_by_page=True), config.DEFAULTS)[1] == "opener"
-    assert decide_fill(RESPONSE, dict(armed, opener_tab_id=9), config.DEFAULTS)[0]["tab_id"] == 9
+    assert target(opener_tab_id=None, opener_by_page=False)[1] == "armed"
+    assert target(opener_by_page=False)[1] == "armed"
+    assert target(opener_tab_id=9)[0]["tab_id"] == 9
+    # Only a sign-in started after arming, while the arming lasts, and into the armed site.
+    assert target(opener_by_page=False, flow_started_at=500)[1] == "opener"
+    assert decide_fill(RESPONSE, dict(armed, opener_by_page=False), config.DEFAULTS, now_ms=700_000)[1] == "opener"
+    assert target(opener_by_page=False, armed_url="https://elsewhere.example/")[1] == "target_moved"
 
 
 @pytest.mark.parametrize("given, origin", [

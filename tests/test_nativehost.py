@@ -30,8 +30,9 @@ def host(env):
 
 
 def capture(uri, **source):
-    src = {"channel": "navigate", "page_url": SIGNIN, "tab_id": 7, "frame_id": 0,
-           "opener_tab_id": 3, "opener_url": "https://panel.example.com/tenants/42/edit"}
+    src = {"channel": "navigate", "page_url": SIGNIN, "tab_id": 7, "frame_id": 0, "proof": "navigate",
+           "flow": "signin", "opener_tab_id": 3, "opener_url": "https://panel.example.com/tenants/42/edit",
+           "opener_origin": "https://panel.example.com", "opener_by_page": True}
     src.update(source)
     return {"id": "c1", "type": "capture", "uri": uri, "source": src}
 
@@ -51,7 +52,8 @@ def test_full_conversation(host):
     assert result["expires_at"] - result["captured_at"] == 600_000
     assert result["duplicate"] is False
     # The same URI from a second channel is a duplicate and is not filled twice.
-    again = host.request(capture(f"{BROKER}?code={CODE}&state=s1&session_state=x", channel="webrequest"))["result"]
+    again = host.request(capture(f"{BROKER}?code={CODE}&state=s1&session_state=x", channel="webrequest",
+                                 proof="redirect"))["result"]
     assert again["duplicate"] is True and again["fill"] is None and again["fill_reason"] == "duplicate"
     assert host.request({"id": 9, "type": "report", "capture_id": result["capture_id"], "outcome": "filled"}) == {"id": 9, "ok": True, "result": {}}
     assert host.close()[0] == 0
@@ -60,8 +62,14 @@ def test_full_conversation(host):
 def test_armed_tab_wins_and_panel_rule_applies(host):
     saved = host.request({"id": 1, "type": "config.set", "config": {"panels": [{"origin": "https://armed.example", "selector": "#code", "value": "code"}]}})
     assert saved["ok"], saved
+    import time
+
+    now = int(time.time() * 1000)
     result = host.request(capture(f"{BROKER}?code={CODE}&state=a", opener_tab_id=None, opener_url=None,
-                                  armed_tab_id=11, armed_url="https://armed.example/x"))["result"]
+                                  opener_by_page=False, flow_started_at=now,
+                                  armed_tab_id=11, armed_url="https://armed.example/x",
+                                  armed_origin="https://armed.example", armed_at=now - 1000,
+                                  armed_until=now + 600_000))["result"]
     assert result["fill"]["tab_id"] == 11 and result["fill"]["target"] == "armed"
     assert result["fill"]["value"] == CODE and result["fill"]["selector"] == "#code"
     assert host.request({"id": 2, "type": "config.get"})["result"]["panels"][0]["origin"] == "https://armed.example"
@@ -81,7 +89,8 @@ def test_capture_from_a_non_microsoft_page_is_refused(host, page_url):
 
 
 def test_never_fills_into_a_signin_page(host):
-    result = host.request(capture(f"{BROKER}?code={CODE}&state=q", opener_url="https://login.microsoftonline.com/common"))["result"]
+    result = host.request(capture(f"{BROKER}?code={CODE}&state=q", opener_url="https://login.microsoftonline.com/common",
+                                  opener_origin="https://login.microsoftonline.com"))["result"]
     assert result["fill"] is None and result["fill_reason"] == "target_is_signin"
 
 
@@ -109,11 +118,31 @@ def test_bad_input_gets_an_error_reply_and_the_host_keeps_serving(host, body, co
     assert status == 0 and rest == b"" and "Traceback" not in stderr
 
 
-def test_oversized_frame_ends_cleanly(host):
-    host.send_raw(struct.pack("=I", 64 * 1024 + 1) + b"{")
+@pytest.mark.parametrize("size", [64 * 1024 + 1, 1024 * 1024 + 1])
+def test_oversized_frame_is_dropped_refused_and_the_host_keeps_serving(host, size):
+    # Its body is JSON with an id: never parsed, so the reply's id is still null.
+    head, tail = b'{"id": 5, "type": "ping", "pad": "', b'"}'
+    body = head + b"x" * (size - len(head) - len(tail)) + tail
+    host.send_raw(frame(body))
+    reply = host.recv()
+    assert reply == {"id": None, "ok": False, "error": {
+        "code": 16, "name": "too_large", "message": reply["error"]["message"]}}
+    assert f"{size} bytes" in reply["error"]["message"] and "65536 bytes" in reply["error"]["message"]
+    pong = host.request({"id": "after", "type": "ping"})
+    assert pong["id"] == "after" and pong["ok"] is True and pong["result"]["pong"] is True
     status, rest, stderr = host.close()
-    assert status == 3 and rest == b""
-    assert "over the 65536-byte limit" in stderr and "Traceback" not in stderr
+    assert status == 0 and rest == b"" and "Traceback" not in stderr
+    assert f"dropped a frame of {size} bytes" in stderr
+
+
+@pytest.mark.parametrize("data", [
+    struct.pack("=I", 1024 * 1024 + 1) + b"x" * 100_000,  # ends while being dropped
+    struct.pack("=I", 0xFFFFFFFF),  # Firefox's largest announcement, then nothing
+])
+def test_truncated_oversized_frame_ends_cleanly(host, data):
+    host.send_raw(data)
+    status, rest, stderr = host.close()
+    assert status == 4 and rest == b"" and "truncated oversized frame" in stderr and "Traceback" not in stderr
 
 
 def test_largest_allowed_frame_is_served(host):
@@ -186,7 +215,8 @@ def test_a_sign_in_page_inside_another_pages_frame_is_refused(host, channel):
     assert reply["ok"] is False and reply["error"]["code"] == 31 and reply["error"]["name"] == "framed_signin"
     assert "frame" in reply["error"]["message"]
     # Not remembered as seen either: the same URI from a tab's own sign-in page still counts.
-    ok = host.request(capture(uri, channel=channel))
+    proof = {"navigate": "navigate", "webrequest": "redirect"}.get(channel, "declared")
+    ok = host.request(capture(uri, channel=channel, proof=proof))
     assert ok["ok"] and ok["result"]["duplicate"] is False and ok["result"]["fill"] is not None
 
 

@@ -13,8 +13,36 @@
 // browser (sender.url), never from this message.
 (() => {
   const api = globalThis.browser ?? globalThis.chrome;
-  // Firefox does not fire `navigate` for custom schemes; its background channels cover it.
-  if (!globalThis.navigation?.addEventListener || !api?.runtime?.sendMessage) return;
+  if (!api?.runtime?.sendMessage) return;
+
+  // What this page's own scripts will navigate to: Firefox fires no `navigate` for a
+  // custom scheme, so a failed launch there is Microsoft's only when its URI is one the
+  // page itself carries (the Confirm-My-Sign-In page's `document.location.replace("…")`).
+  // The background reads the URIs out of these texts (lib/provenance.js declaredUris).
+  // The observer sees a parser-inserted script before it runs (a microtask checkpoint
+  // comes first: https://html.spec.whatwg.org/multipage/parsing.html#scriptEndTag).
+  const HINT = /ms-appx-web|msauth|msal|brk-|urn:ietf|nativeclient/i;
+  const sent = new Set();
+  function declare(nodes) {
+    const scripts = [];
+    for (const added of nodes) {
+      // A script's text may arrive in pieces: read the whole element each time.
+      const node = added.nodeType === Node.TEXT_NODE ? added.parentNode : added;
+      const text = node?.nodeName === 'SCRIPT' ? (node.textContent ?? '').slice(0, 65536) : '';
+      if (!HINT.test(text) || sent.has(text)) continue;
+      sent.add(text);
+      scripts.push(text);
+    }
+    if (scripts.length) api.runtime.sendMessage({ type: 'declare', scripts }).catch(() => {});
+  }
+  const observer = new MutationObserver((records) => declare(records.flatMap((r) => [...r.addedNodes])));
+  observer.observe(document, { childList: true, subtree: true });
+  document.addEventListener('DOMContentLoaded', () => {
+    declare(document.scripts);
+    observer.disconnect();
+  }, { once: true });
+
+  if (!globalThis.navigation?.addEventListener) return;
 
   const NATIVE = /^(?:ms-appx-web:\/\/|msauth[a-z0-9.+-]*:\/\/|msal(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):\/\/|brk-[a-z0-9.+-]+:\/\/|urn:ietf:wg:oauth:2\.0:oob(?:[:?#]|$))/i;
   const NATIVECLIENT = /^(?:\/[^/]+)?\/oauth2\/nativeclient\/?$/i;

@@ -30,7 +30,12 @@ export function captureMetadata(record) {
     aadsts: r.aadsts ?? null,
     hint: r.hint ?? null,
     received_at: record.received_at ?? null, // when the extension saw the redirect
-    opener_origin: originOf(record.source?.opener_url),
+    // Who opened the sign-in, as recorded when its tab was created (flows.js).
+    opener_origin: record.source?.opener_origin ?? originOf(record.source?.opener_url),
+    proof: record.proof ?? null, // redirect | navigate | declared, or null: unverified
+    verified: Boolean(record.proof),
+    flow: record.source?.flow ?? null,
+    flow_via: record.source?.flow_via ?? null,
     opener_by_page: record.source?.opener_by_page ?? false,
     captured_at: record.captured_at ?? null,
     expires_at: record.expires_at ?? null,
@@ -48,6 +53,7 @@ const BADGE = {
   error_response: { text: 'ERR', color: '#cf222e' },
   host_unavailable: { text: '!', color: '#cf222e' },
   waiting: { text: 'CODE', color: '#9a6700' },
+  unverified: { text: '?', color: '#6e7781' },
 };
 
 /** {badge: {text, color}, title, message} for one capture and what became of it. */
@@ -66,6 +72,12 @@ export function describeOutcome(meta, now = Date.now()) {
         badge: BADGE.error_response,
         title: `Sign-in returned an error${meta.aadsts ? `: ${meta.aadsts}` : ''}`,
         message: [meta.hint, meta.error && !meta.hint ? meta.error : null].filter(Boolean).join(' ') || 'Microsoft sent an error instead of a code. Nothing was filled.',
+      };
+    case 'unverified':
+      return {
+        badge: BADGE.unverified,
+        title: 'Unverified redirect: not filled',
+        message: `A redirect carrying a code appeared in a ${meta.page_host ?? 'sign-in'} window, but nothing shows that Microsoft sent it: another page may have put it there. It is listed in the toolbar popup.`,
       };
     case 'host_unavailable':
       return {
@@ -98,6 +110,7 @@ export function describeOutcome(meta, now = Date.now()) {
  * opened); the popup says who opened it, and its Fill is the user's informed choice.
  */
 export function blindFillRefusal(record, targetUrl) {
+  if (record?.outcome === 'unverified') return 'The latest redirect is unverified (nothing shows that Microsoft sent it): it is never filled.';
   const source = record?.source;
   if (!source?.opener_by_page) return null;
   const opener = originOf(source.opener_url);

@@ -6,6 +6,7 @@
 import { fillTab, originPattern } from '../fill.js';
 import { localize, t } from '../ui/i18n.js';
 import { GECKO_ID } from '../lib/identity.js';
+import { timeLeft } from '../lib/summary.js';
 import {
   appLine, badgeFor, browserNameFrom, expiryLine, hostFix, hostLine, isExpired, openerLine, recentLine, signinLine,
 } from '../ui/view.js';
@@ -61,6 +62,7 @@ function render() {
   $('no-capture').hidden = Boolean(latest) || Boolean(pasted);
   if (latest) renderCapture(latest);
   renderArmed();
+  renderUnverified(status.unverified ?? []);
 
   const recent = status.captures ?? [];
   $('recent-section').hidden = recent.length === 0;
@@ -125,11 +127,44 @@ function outcomeText(outcome) {
   }[outcome] ?? outcome ?? '';
 }
 
+/**
+ * Redirects nothing proves Microsoft produced: who was involved, and Copy only behind a
+ * plain warning (a first click shows it, a second copies). Never Fill.
+ */
+function renderUnverified(list) {
+  $('unverified-section').hidden = list.length === 0;
+  const ul = $('unverified');
+  const key = JSON.stringify(list.map((m) => [m.capture_id, m.local_id]));
+  if (ul.dataset.key === key) return;
+  ul.dataset.key = key;
+  ul.replaceChildren(...list.map((meta) => {
+    const li = document.createElement('li');
+    const who = [
+      meta.opener_origin ? t('unverifiedOpenedBy', meta.opener_by_page ? meta.opener_origin : openerLine(meta)) : t('openedByYou'),
+      meta.flow_via ? t('unverifiedLeft', meta.flow_via) : null,
+    ].filter(Boolean).join(', ');
+    const what = meta.code_redacted ? `${appLine(meta)} ${meta.code_redacted}` : appLine(meta);
+    li.append(Object.assign(document.createElement('span'), { textContent: t('unverifiedLine', what, meta.page_host ?? '?', who) }));
+    const warning = Object.assign(document.createElement('p'), { className: 'problem', hidden: true, textContent: t('unverifiedConfirm') });
+    const copy = Object.assign(document.createElement('button'), { type: 'button', textContent: t('unverifiedCopy') });
+    copy.addEventListener('click', () => {
+      if (warning.hidden) {
+        warning.hidden = false;
+        copy.textContent = t('unverifiedCopyConfirm');
+        return;
+      }
+      copyCapture(meta.capture_id ?? meta.local_id, 'url', true).catch((err) => say(String(err?.message ?? err), true));
+    });
+    li.append(warning, copy);
+    return li;
+  }));
+}
+
 function renderArmed() {
   const armed = status.armed;
   const origin = webOrigin(thisTab);
   const here = armed && thisTab && armed.tab_id === thisTab.id;
-  $('armed-line').textContent = here ? t('armedHere')
+  $('armed-line').textContent = here ? t('armedUntil', timeLeft(armed.until))
     : armed ? t('armedElsewhere', hostOf(armed.url))
       : origin ? t('armHelp', new URL(origin).host) : t('armNotAPage');
   $('arm').disabled = !origin || here;
@@ -182,7 +217,11 @@ async function writeClipboard(text) {
 }
 
 async function copyLatest(what) {
-  const reply = await ask({ type: 'copy', capture_id: status?.latest?.capture_id ?? null, what });
+  return copyCapture(status?.latest?.capture_id ?? null, what);
+}
+
+async function copyCapture(captureId, what, unverified = false) {
+  const reply = await ask({ type: 'copy', capture_id: captureId, what, unverified });
   if (!reply?.ok) return say(reply?.message ?? t('nothingToCopy'), true);
   const ok = await writeClipboard(reply.text);
   say(ok ? t(what === 'code' ? 'copiedCode' : 'copiedUrl') : t('copyFailed'), !ok);

@@ -11,6 +11,7 @@ ERROR_CODES = {
     "missing_id": 13,
     "unknown_type": 14,
     "invalid_field": 15,
+    "too_large": 16,
     "no_uri": 20,
     "refused_scheme": 21,
     "unknown_scheme": 22,

@@ -1,8 +1,9 @@
 """The fill decision: which tab, which field, which value. Pure.
 
-DESIGN.md: fill only into a tab the user tied to the flow (the sign-in tab's opener,
-or a tab armed from the toolbar), never into a sign-in page; the value is the full
-https URL unless the panel's rule asks for the bare code.
+DESIGN.md: fill only what Microsoft produced (a proof, SECURITY.md), only into a tab
+the user tied to the flow (the sign-in tab's opener, as recorded when the sign-in tab
+was created, or a tab armed from the toolbar), never into a sign-in page; the value is
+the full https URL unless the panel's rule asks for the bare code.
 """
 
 from urllib.parse import urlsplit
@@ -35,26 +36,68 @@ def panel_rule(config, origin):
     return None
 
 
-def decide_fill(response, source, config, *, claimed=False, duplicate=False, expired=False):
+# What proves Microsoft produced a capture, by channel (SECURITY.md's table; the
+# extension's extension/lib/provenance.js decides it from what the browser saw, and
+# names it in `source.proof`; this checks that the claim fits the channel and page).
+_PROOF_CHANNELS = {
+    "redirect": {"webrequest"},  # a 3xx answered by a sign-in host (page_url: the request)
+    "navigate": {"navigate"},  # the sign-in document's own Navigation API `navigate`
+    "declared": {"before_navigate", "error_occurred"},  # a URI the sign-in page declared
+}
+# Why a flow is not the panel's, by the extension's `source.flow`.
+_FLOW_REASONS = {"left": "left_signin_hosts", "foreign": "started_elsewhere", "start": "started_elsewhere"}
+
+
+def is_proven(source):
+    """True when the capture carries a proof that fits its channel, from a tab's own
+    sign-in page."""
+    channels = _PROOF_CHANNELS.get(source.get("proof"))
+    return (channels is not None and source.get("channel") in channels
+            and source.get("frame_id", 0) == 0 and is_signin_url(source.get("page_url")))
+
+
+def _armed_takes(source, now_ms):
+    """The armed tab takes a sign-in the user started after arming (a new tab, or a link
+    in the armed tab itself), while the arming lasts; never one another page opened (a
+    link, window.open), or any page could open a sign-in window and steer it."""
+    armed = source.get("armed_tab_id")
+    if armed is None or now_ms is None or not now_ms < source.get("armed_until", 0):
+        return False
+    started = source.get("flow_started_at")
+    if started is None or started < source.get("armed_at", now_ms):
+        return False
+    opener = source.get("opener_tab_id")
+    return not source.get("opener_by_page", opener is not None) or opener == armed
+
+
+def decide_fill(response, source, config, *, claimed=False, duplicate=False, expired=False, now_ms=None):
     """Return (fill or None, reason) for a parsed capture. See PROTOCOL.md `capture`."""
     if response["kind"] != "code":
         return None, "error_response"
     if claimed:
         return None, "claimed"
+    if not is_proven(source):
+        return None, "unverified"
     if duplicate:
         return None, "duplicate"
     if expired:
         return None, "expired"  # DESIGN.md: not filled without the user asking
-    armed, opener = source.get("armed_tab_id"), source.get("opener_tab_id")
-    # The armed tab takes a sign-in started from it or by the user (a new tab: the
-    # browser may still name the tab that was active as its opener); never one that
-    # another page opened (a link, window.open), or any page could open a sign-in
-    # window and steer it to a code of its own while a panel tab is armed.
-    page_opened = source.get("opener_by_page", opener is not None)
-    if armed is not None and (opener in (None, armed) or not page_opened):
-        tab_id, url, target = armed, source.get("armed_url"), "armed"
+    flow = source.get("flow")
+    if flow != "signin":
+        # The sign-in tab went somewhere else between the authorize request and the
+        # redirect, or another page's origin started it: not the panel's flow.
+        return None, _FLOW_REASONS.get(flow, "started_elsewhere")
+    opener = source.get("opener_tab_id")
+    if _armed_takes(source, now_ms):
+        tab_id, url, target = source["armed_tab_id"], source.get("armed_url"), "armed"
+        if origin_of(url) != source.get("armed_origin"):
+            return None, "target_moved"  # the armed tab shows another site now
     elif opener is not None and config.get("auto_fill", True):
-        tab_id, url, target = source["opener_tab_id"], source.get("opener_url"), "opener"
+        tab_id, url, target = opener, source.get("opener_url"), "opener"
+        # The opener as it was when it opened the sign-in: a page can open a sign-in and
+        # then navigate itself to a panel's origin.
+        if origin_of(url) is None or origin_of(url) != source.get("opener_origin"):
+            return None, "target_moved"
     else:
         return None, ("no_target" if config.get("auto_fill", True) else "disabled")
     if tab_id == source.get("tab_id"):

@@ -28,6 +28,14 @@ _SOURCE_FIELDS = {
     "armed_url": str,
     "observed_at": int,
     "opener_by_page": bool,
+    "opener_origin": str,
+    "proof": str,
+    "flow": str,
+    "flow_via": str,
+    "flow_started_at": int,
+    "armed_origin": str,
+    "armed_at": int,
+    "armed_until": int,
 }
 _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "failed"}
 _REREAD = object()  # a config stamp that forces the next read
@@ -100,7 +108,7 @@ class Host:
 
         from . import redirect
         from .clouds import is_signin_url
-        from .fill import decide_fill
+        from .fill import decide_fill, is_proven
 
         uri = protocol.field(request, "uri", str).strip()
         source = _checked_source(request)
@@ -142,7 +150,8 @@ class Host:
             self._recent.setdefault(key, now)
             claimed = self._take_claim(response.get("state"), now)
         config = self.config()
-        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate, expired=expired)
+        fill, reason = decide_fill(response, source, config, claimed=claimed, duplicate=duplicate,
+                                   expired=expired, now_ms=int(now * 1000))
         result = {
             "capture_id": secrets.token_hex(8),
             "response": response,
@@ -150,6 +159,7 @@ class Host:
             "captured_at": int(captured * 1000),
             "expires_at": int((captured + redirect.CODE_LIFETIME_S) * 1000),
             "duplicate": duplicate,
+            "verified": is_proven(source),
             "fill": fill,
             "fill_reason": reason,
         }
@@ -158,7 +168,9 @@ class Host:
             result["capture_id"], source.get("channel"), response["kind"],
             response["code_redacted"] or response["aadsts"] or response["error"], reason,
         )
-        if not duplicate:
+        # A capture nothing proves Microsoft produced reaches local subscribers only when
+        # its state was claimed: the flow of the client that claimed it (PROTOCOL.md).
+        if not duplicate and (result["verified"] or claimed):
             self.publish({"type": "capture", "capture": result, "source": source})
         return result
 
@@ -293,7 +305,12 @@ def serve(stdin, frames, host=None):
             else:
                 log.debug("closing: %s", end.reason)
             return end.status
-        frames.write(protocol.encode_frame(host.handle_frame(body)))
+        except protocol.FrameTooLarge as exc:  # dropped unread: refuse it and go on
+            log.warning("dropped a frame of %d bytes (over the %d-byte limit)", exc.length, protocol.MAX_IN)
+            reply = protocol.error_reply(None, exc.name, exc.message)
+        else:
+            reply = host.handle_frame(body)
+        frames.write(protocol.encode_frame(reply))
 
 
 def _exit_on(signum, _frame):

@@ -9,12 +9,14 @@ import struct
 from . import PROTOCOL_VERSION, __version__
 from .errors import ERROR_CODES, CodecatchError
 
-MAX_IN = 64 * 1024  # no request needs more; a larger frame means a confused peer
+MAX_IN = 64 * 1024  # no request needs more; a larger frame is read, dropped and refused
 MAX_OUT = 1024 * 1024  # the browsers' cap for host-to-browser messages
 _HEADER = struct.Struct("=I")  # native byte order, as the browsers write it
 
+_DISCARD_CHUNK = 64 * 1024  # an oversized frame is dropped through a buffer this size
+
 EXIT_EOF = 0
-EXIT_TOO_LARGE = 3
+# 3 was "frame too large" until issue 12: such a frame now gets error `too_large`.
 EXIT_TRUNCATED = 4
 
 
@@ -28,7 +30,11 @@ class StreamEnded(Exception):
 
 
 def read_frame(stream):
-    """Read one frame's body from a binary stream; raise StreamEnded at its end."""
+    """Read one frame's body from a binary stream.
+
+    Raise FrameTooLarge for a frame over MAX_IN, after reading and dropping its body
+    (the stream is then at the next frame); raise StreamEnded at the stream's end.
+    """
     header = _read_exact(stream, 4)
     if not header:
         raise StreamEnded(EXIT_EOF, "end of input")
@@ -36,11 +42,25 @@ def read_frame(stream):
         raise StreamEnded(EXIT_TRUNCATED, f"truncated frame header ({len(header)} of 4 bytes)")
     (length,) = _HEADER.unpack(header)
     if length > MAX_IN:
-        raise StreamEnded(EXIT_TOO_LARGE, f"frame of {length} bytes is over the {MAX_IN}-byte limit")
+        dropped = _discard(stream, length)
+        if dropped < length:
+            raise StreamEnded(EXIT_TRUNCATED, f"truncated oversized frame ({dropped} of {length} bytes)")
+        raise FrameTooLarge(length)
     body = _read_exact(stream, length)
     if len(body) < length:
         raise StreamEnded(EXIT_TRUNCATED, f"truncated frame ({len(body)} of {length} bytes)")
     return body
+
+
+def _discard(stream, n):
+    """Read and drop up to n bytes, _DISCARD_CHUNK at a time; return how many were read."""
+    left = n
+    while left:
+        chunk = stream.read(min(left, _DISCARD_CHUNK))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return n - left
 
 
 def _read_exact(stream, n):
@@ -97,6 +117,16 @@ class ProtocolError(CodecatchError):
     def __init__(self, request_id, name, message):
         super().__init__(name, message)
         self.request_id = request_id
+
+
+class FrameTooLarge(ProtocolError):
+    """A frame over MAX_IN was read and dropped unparsed (so its id is unknown)."""
+
+    def __init__(self, length):
+        super().__init__(None, "too_large",
+                         f"The message of {length} bytes is over the host's limit of {MAX_IN} bytes "
+                         f"({MAX_IN // 1024} KiB) and was dropped unread; send a smaller one.")
+        self.length = length
 
 
 def hello():

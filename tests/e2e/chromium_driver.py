@@ -49,6 +49,47 @@ class ChromiumDriver:
     def page_events(self, panel):
         return panel.evaluate("window.__mockEvents || []")
 
+    # -- any page, scripted as a page would script itself (hostile-page tests) ------------
+
+    def open_page(self, url):
+        page = self.context.new_page()
+        page.goto(url, wait_until="load")
+        return page
+
+    def js(self, page, body, *args):
+        """Run `body` (a function body that reads `arguments`) in the page."""
+        return page.evaluate(f"(a) => (function () {{ {body} }}).apply(null, a)", list(args))
+
+    def js_opening(self, page, body, *args):
+        """Run `body` in the page; return the window it opened."""
+        with self.context.expect_page(timeout=10_000) as info:
+            self.js(page, body, *args)
+        return info.value
+
+    def wait_selector(self, page, selector):
+        page.wait_for_selector(selector, timeout=10_000)
+
+    def wait_url(self, page, prefix, timeout=10.0):
+        from .scenarios import wait_for
+
+        def there():
+            try:  # an evaluate, not page.url: it lets the sync API take in the navigation
+                return page.evaluate("document.readyState === 'complete' && location.href").startswith(prefix)
+            except Exception:  # the document is being replaced
+                return False
+
+        assert wait_for(there, timeout), f"{page.url} is not {prefix}"
+
+    def tab_id(self, url_prefix):
+        self.extension_status()
+        return self._status_page.evaluate(
+            "(p) => chrome.tabs.query({}).then((t) => t.find((x) => (x.url || '').startsWith(p)).id)",
+            url_prefix)
+
+    def send_message(self, message):
+        self.extension_status()
+        return self._status_page.evaluate("(m) => chrome.runtime.sendMessage(m)", message)
+
     # -- the extension ---------------------------------------------------------------------
 
     def extension_page_url(self):

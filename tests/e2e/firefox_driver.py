@@ -193,6 +193,52 @@ class FirefoxDriver:
         self._to(panel)
         return self.wd.execute_script("return window.__mockEvents || []")
 
+    # -- any page, scripted as a page would script itself (hostile-page tests) ------------
+
+    def open_page(self, url):
+        return self.open_panel(url)
+
+    def js(self, handle, body, *args):
+        """Run `body` (a function body that reads `arguments`) in the page."""
+        self._to(handle)
+        return self.wd.execute_script(body, *args)
+
+    def js_opening(self, handle, body, *args):
+        """Run `body` in the page; return the window it opened."""
+        before = set(self.wd.window_handles)
+        self.js(handle, body, *args)
+        return wait_new_handle(self.wd, before)
+
+    def wait_selector(self, handle, selector, timeout=10.0):
+        self._to(handle)
+        deadline = time.monotonic() + timeout
+        while not self.wd.find_elements("css selector", selector):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{selector} never appeared in {self.wd.current_url}")
+            time.sleep(0.05)
+
+    def wait_url(self, handle, prefix, timeout=10.0):
+        self._to(handle)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if (self.wd.current_url.startswith(prefix)
+                        and self.wd.execute_script("return document.readyState") == "complete"):
+                    return
+            except Exception:  # the document is being replaced: ask again
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.wd.current_url} is not {prefix}")
+            time.sleep(0.05)
+
+    def tab_id(self, url_prefix):
+        self.extension_status()
+        self._to(self._status_handle)
+        return self.wd.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "browser.tabs.query({}).then((t) => done(t.find((x) => (x.url || '').startsWith(arguments[0])).id));",
+            url_prefix)
+
     # -- the extension ---------------------------------------------------------------------
 
     def extension_page_url(self):

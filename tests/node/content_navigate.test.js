@@ -18,6 +18,9 @@ function load(hostname = 'login.microsoftonline.com') {
     setTimeout,
     console,
     location: { hostname },
+    Node: { TEXT_NODE: 3 },
+    MutationObserver: class { observe() {} disconnect() {} },
+    document: { addEventListener() {}, scripts: [] },
     navigation: { addEventListener: (type, fn) => type === 'navigate' && listeners.push(fn) },
     chrome: { runtime: { sendMessage: async (m) => { sent.push(m); } } },
   };
@@ -55,4 +58,22 @@ test('a navigation that cannot be cancelled is still reported', () => {
   const e = navigate(NATIVE[0], false);
   assert.equal(e.prevented, false);
   assert.equal(sent.length, 1);
+});
+
+test('the page declares the native redirects its own scripts carry (Firefox proof)', () => {
+  const sent = [];
+  let observed = null;
+  const sandbox = {
+    URL, setTimeout, console, location: { hostname: 'login.microsoftonline.com' },
+    Node: { TEXT_NODE: 3 },
+    MutationObserver: class { constructor(fn) { observed = fn; } observe() {} disconnect() {} },
+    document: { addEventListener() {}, scripts: [] },
+    chrome: { runtime: { sendMessage: async (m) => { sent.push(m); } } },
+  };
+  sandbox.globalThis = sandbox;
+  vm.runInNewContext(source, sandbox);
+  const script = { nodeName: 'SCRIPT', nodeType: 1, textContent: 'document.location.replace("ms-appx-web:\\/\\/x\\u0026y");' };
+  observed([{ addedNodes: [script, { nodeName: 'DIV', nodeType: 1, textContent: 'ms-appx-web://no' }] }]);
+  observed([{ addedNodes: [script] }]); // the same text again: sent once
+  assert.deepEqual(JSON.parse(JSON.stringify(sent)), [{ type: 'declare', scripts: [script.textContent] }]);
 });

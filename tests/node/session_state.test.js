@@ -18,24 +18,16 @@ function fakeApi() {
   };
 }
 
-test('who opened a tab, and whether a page did, survive a worker restart', async () => {
+test('the flows of sign-in tabs survive a worker restart', async () => {
   const api = fakeApi();
   const before = new SessionState(api);
   await before.ready;
-  await before.rememberOpener(5, 3, true); // a link in tab 3 opened tab 5
-  await before.rememberOpener(6, 3); // the user opened tab 6 from tab 3
+  before.setFlow(5, { opener_tab_id: 3, opener_origin: 'https://panel.test', by_page: true, started_at: 1, phase: 'signin', via: null });
+  before.setFlow(6, { opener_tab_id: null, opener_origin: null, by_page: false, started_at: 2, phase: 'left', via: 'evil.test' });
+  await new Promise((r) => setTimeout(r, 0)); // one save per task
   const after = new SessionState(api); // the worker was stopped and started again
   await after.ready;
-  assert.equal(after.openers.get(5), 3);
-  assert.equal(after.openers.get(6), 3);
-  assert.equal(after.pageOpened.has(5), true);
-  assert.equal(after.pageOpened.has(6), false);
+  assert.equal(after.flows.get(5).opener_origin, 'https://panel.test');
+  assert.equal(after.flows.get(6).phase, 'left');
 });
 
-test('a later report without byPage does not clear what a page opened', async () => {
-  const state = new SessionState(fakeApi());
-  await state.ready;
-  await state.rememberOpener(5, 3, true); // onCreatedNavigationTarget
-  await state.rememberOpener(5, 3); // tabs.onCreated, which cannot tell
-  assert.equal(state.pageOpened.has(5), true);
-});

@@ -79,6 +79,10 @@ class Panel:
         if request.host in EVIL_HOSTS:
             if request.path == "/":
                 return self.evil_page(request, signin)
+            if request.path == "/tools":
+                return Response(body=_EVIL_TOOLS)
+            if request.path == "/slow302":
+                return self.slow_redirect(request)
             return signin.handle(request)  # a phishing clone of the sign-in
         if request.path == "/favicon.ico":
             return Response(status=204)
@@ -117,6 +121,14 @@ class Panel:
                 .replace("$open", html.escape(style, quote=True)))
         return Response(body=body)
 
+    def slow_redirect(self, request):
+        """evil.test answers, after `ms` milliseconds, with a 302 to `to`: a redirect
+        that no Microsoft host sent, arriving while a window still shows Microsoft's page."""
+        import time
+
+        time.sleep(min(float(request.arg("ms", "0") or 0), 10_000) / 1000)
+        return Response.redirect(request.arg("to", "about:blank"))
+
     def evil_page(self, request, signin):
         """A non-Microsoft page that launches a custom-scheme URI carrying a code:
         after load (`when=load`, default) or from an inline script (`when=inline`)."""
@@ -143,3 +155,8 @@ class Panel:
                 .replace("$uri", html.escape(uri, quote=True))
                 .replace("$script", script))
         return Response(body=body, on_sent=on_sent)
+
+
+# A page of the attacker's, for tests that script what a page can do to other windows.
+_EVIL_TOOLS = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Free tenant tools</title>"
+               "</head><body><h1>Free tenant tools</h1></body></html>")

@@ -1,0 +1,97 @@
+// Who started each sign-in tab, and where it went since (lib/provenance.js has the
+// rules): recorded as tabs appear and navigate, never read back at capture time from a
+// tab that may have moved on. The opener's origin is taken when the sign-in tab is
+// created: a page can open a sign-in and then navigate itself to a panel's origin.
+//
+// Also what each sign-in page's own scripts declare (content/navigate.js), for the
+// Firefox proof of a script navigation.
+
+import { advance, declaredUris, isUserNavigation, newFlow, originOf } from './lib/provenance.js';
+import { isNativeRedirect } from './lib/redirect.js';
+import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
+
+export class FlowBook {
+  /**
+   * @param {object} api the browser namespace
+   * @param {import('./session_state.js').SessionState} session where flows are kept
+   * @param {import('./tab_directory.js').TabDirectory} tabs tab URLs, kept current
+   */
+  constructor(api, session, tabs) {
+    this.api = api;
+    this.session = session;
+    this.tabs = tabs;
+    this.declared = new Map(); // tab id -> {url, uris: Set}: the top document's own targets
+    // Listeners are added synchronously at start-up, like every listener in the worker.
+    api.tabs.onCreated.addListener((tab) => {
+      if (tab.id === undefined) return;
+      const opener = tab.openerTabId ?? null;
+      if (this.session.flows.get(tab.id)?.by_page) return; // onCreatedNavigationTarget came first
+      this.#set(tab.id, newFlow({ openerTabId: opener, openerOrigin: opener === null ? null : this.#originNow(opener) }));
+    });
+    api.webNavigation.onCreatedNavigationTarget.addListener((d) => {
+      // Only a page (a link, window.open) creates a navigation target.
+      if (d.sourceTabId === undefined || d.sourceTabId === d.tabId) return;
+      const flow = newFlow({ openerTabId: d.sourceTabId, openerOrigin: null, byPage: true });
+      if (d.sourceFrameId === 0 || d.sourceFrameId === undefined) {
+        flow.opener_origin = this.#originNow(d.sourceTabId);
+      } else {
+        // A frame of the opener opened it: that frame's origin is the starter's.
+        api.webNavigation.getFrame({ tabId: d.sourceTabId, frameId: d.sourceFrameId })
+          .then((f) => this.#update(d.tabId, (x) => ({ ...x, opener_origin: originOf(f?.url) })), () => {});
+      }
+      this.#set(d.tabId, advance(flow, d.url));
+    });
+    const top = (f) => (d) => { if (d.frameId === 0 && d.tabId >= 0) f(d); };
+    api.webNavigation.onBeforeNavigate.addListener(top((d) => this.see(d.tabId, d.url)));
+    api.webNavigation.onCommitted.addListener(top((d) => {
+      if (this.declared.get(d.tabId)?.url !== d.url) this.declared.delete(d.tabId);
+      if (isUserNavigation(d)) this.#set(d.tabId, newFlow());
+      this.see(d.tabId, d.url);
+    }));
+    // A redirect inside one navigation (a sign-in host sending the tab to another host).
+    api.webRequest?.onBeforeRedirect?.addListener((d) => {
+      if (d.frameId === 0 && d.tabId >= 0 && !isNativeRedirect(d.redirectUrl)) this.see(d.tabId, d.redirectUrl);
+    }, { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame'] });
+    api.tabs.onRemoved.addListener((tabId) => this.declared.delete(tabId));
+  }
+
+  /** The tab's flow (a tab that existed before codecatch started gets a fresh one). */
+  flow(tabId) {
+    return this.session.flows.get(tabId) ?? null;
+  }
+
+  /** The tab's top frame went to `url`. */
+  see(tabId, url) {
+    this.#update(tabId, (flow) => advance(flow, url));
+  }
+
+  /** A sign-in page's scripts (content/navigate.js): the URIs it will navigate to. */
+  declare(tabId, pageUrl, scripts) {
+    if (!isSigninUrl(pageUrl) || !Array.isArray(scripts)) return;
+    const entry = this.declared.get(tabId)?.url === pageUrl ? this.declared.get(tabId) : { url: pageUrl, uris: new Set() };
+    for (const text of scripts.slice(0, 16)) {
+      for (const uri of declaredUris(text)) if (isNativeRedirect(uri)) entry.uris.add(uri);
+    }
+    this.declared.set(tabId, entry);
+  }
+
+  /** The URIs the tab's current sign-in document declared, when it is the page `pageUrl`. */
+  declaredBy(tabId, pageUrl) {
+    const entry = this.declared.get(tabId);
+    return entry && entry.url === pageUrl ? [...entry.uris] : null;
+  }
+
+  #originNow(tabId) {
+    return originOf(this.tabs.urls.get(tabId));
+  }
+
+  #set(tabId, flow) {
+    this.session.setFlow(tabId, flow);
+  }
+
+  #update(tabId, change) {
+    const flow = this.session.flows.get(tabId) ?? newFlow();
+    const next = change(flow);
+    if (next !== flow || !this.session.flows.has(tabId)) this.#set(tabId, next);
+  }
+}

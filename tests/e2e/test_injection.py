@@ -1,0 +1,164 @@
+"""Auth-code injection (RFC 9700 section 4.5), in real Chromium and real Firefox: a page
+that holds a reference to a window can move that window, and the browser's
+webNavigation events then still name the Microsoft page the window showed. None of
+these routes may get the page's own code into a panel; and a legitimate sign-in right
+after each attack must still fill, so an extension that simply stopped filling fails.
+
+Each route plays the attack against the real extension and host, then the shared
+`redirect_302` scenario (scenarios.py) in the same browser.
+"""
+
+import json
+import time
+
+import pytest
+
+from codecatch.mocksite.panel import AUTH_FIELD_ID, CLIENTS
+
+from .scenarios import BY_NAME, QUIET_S, run
+
+pytestmark = pytest.mark.browser
+
+EVIL_CODE = "0.AXkAEVILcodeInjectedByAPageThatHoldsTheWindow_0123456789"
+_, CLIENT_ID, REDIRECT_URI = CLIENTS["teams"]
+EVIL_URI = f"{REDIRECT_URI}?code={EVIL_CODE}&state=evil&session_state=x"
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+def driver(request, site):
+    return request.getfixturevalue(f"{request.param}_driver")
+
+
+def url(d, site, host, path, **query):
+    return site.url(host, path, with_port=d.needs_port, **query)
+
+
+def signin_page(d, site):
+    """A real (mock) Microsoft page that stays open: Confirm My Sign-In."""
+    return url(d, site, "login.microsoftonline.com", "/common/oauth2/v2.0/authorize",
+               client_id=CLIENT_ID, response_type="code", redirect_uri=REDIRECT_URI,
+               state="attacker-started", mock_outcome="cmsi")
+
+
+def evil_target(d, site, kind):
+    if kind == "custom-scheme":
+        return EVIL_URI
+    return url(d, site, "login.microsoftonline.com", "/common/oauth2/nativeclient",
+               code=EVIL_CODE, state="evil")
+
+
+def assert_nothing_filled(d, *panels):
+    time.sleep(QUIET_S)  # the capture channels answer in well under a second
+    status = d.extension_status()
+    for panel in panels:
+        assert d.field_value(panel) == "", (
+            "a page got its own code filled into a panel:\n" + json.dumps(status)[:2000])
+    assert [c for c in status["captures"] if c.get("outcome") == "filled"] == [], json.dumps(status)[:2000]
+    assert not any(c.get("verified") for c in status["captures"]), status["captures"]
+    return status
+
+
+def assert_a_legitimate_signin_still_fills(d, site):
+    site.reset()
+    run(d, site, BY_NAME["redirect_302"])
+
+
+def user_opened_evil_tab(d, site):
+    """The admin visits a page of the attacker's, in a tab of their own."""
+    return d.open_page(url(d, site, "evil.test", "/tools"))
+
+
+def panel_opened_evil_tab(d, site, panel):
+    """The panel opened the attacker's page (any outbound link): the panel is its opener."""
+    return d.js_opening(panel, "window.open(arguments[0]); return null;", url(d, site, "evil.test", "/tools"))
+
+
+# -- route 1: steering a window whose current document is a Microsoft sign-in page ------
+
+@pytest.mark.parametrize("kind", ["custom-scheme", "nativeclient"])
+@pytest.mark.parametrize("how", ["armed", "opener"])
+def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site, how, kind):
+    """The attacker's tab goes to a Microsoft sign-in page; a popup it opened first then
+    moves it (`opener.location`) to a redirect carrying the attacker's code."""
+    d = driver
+    panel = d.open_panel(url(d, site, "panel.test", "/CP/O365/TenantEdit.aspx", outcome="302"))
+    if how == "armed":
+        assert d.send_message({"type": "arm", "tab_id": d.tab_id("https://panel.test")})["ok"]
+        evil = user_opened_evil_tab(d, site)
+    else:
+        evil = panel_opened_evil_tab(d, site, panel)
+    helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
+    d.js(evil, "location.href = arguments[0]; return null;", signin_page(d, site))
+    d.wait_selector(evil, "#idSIButton9")
+    refused = d.js(helper, "try { opener.location.replace(arguments[0]); return null; }"
+                           " catch (e) { return String(e); }", evil_target(d, site, kind))
+    # Firefox itself refuses this move towards a tab the user opened (SecurityError:
+    # Property access denied); Chromium and the panel-opened case let it through.
+    assert refused is None or (d.name == "firefox" and how == "armed"), refused
+
+    status = assert_nothing_filled(d, panel)
+    if how == "armed":
+        assert status["armed"] and status["armed"]["tab_id"] == d.tab_id("https://panel.test")
+    assert_a_legitimate_signin_still_fills(d, site)
+
+
+# -- route 2: opener swap -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["custom-scheme", "nativeclient"])
+@pytest.mark.parametrize("steer", ["direct", "after-the-swap", "through-a-slow-host"])
+def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driver, site, steer, kind):
+    """The attacker's page opens the real sign-in and hands the window to a second popup,
+    which steers it (straight to the redirect, or through the attacker's host, whose
+    answer takes a while); the page at once navigates itself to the granted panel, so that
+    the sign-in window's opener tab shows the panel by the time the capture is handled."""
+    d = driver
+    evil = user_opened_evil_tab(d, site)
+    signin = d.js_opening(evil, "window.__s = window.open(arguments[0]); return null;", signin_page(d, site))
+    d.wait_selector(signin, "#idSIButton9")
+    helper = d.js_opening(evil, "window.open('/tools', 'helper', 'width=500,height=500'); return null;")
+    d.js(helper, "window.__s = opener.__s; return null;")  # the popup keeps the handle
+    target = evil_target(d, site, kind)
+    if steer == "through-a-slow-host":
+        target = url(d, site, "evil.test", "/slow302", ms="2500", to=target)
+    panel_url = url(d, site, "panel.test", "/CP/O365/TenantEdit.aspx", outcome="302")
+    steer_now = "try { window.__s.location = arguments[0]; return null; } catch (e) { return String(e); }"
+    if steer != "after-the-swap":
+        # Steered while the popup may still move it (its opener is the attacker's page).
+        assert d.js(helper, steer_now, target) is None
+    d.js(evil, "location.href = arguments[0]; return null;", panel_url)
+    d.wait_url(evil, panel_url.split("/CP/")[0])
+    d.wait_selector(evil, f"#{AUTH_FIELD_ID}")
+    if steer == "after-the-swap":
+        refused = d.js(helper, steer_now, target)
+        # The browser may refuse it now that the opener is cross-origin to the popup.
+        assert refused is None or "SecurityError" in refused, refused
+    if steer == "through-a-slow-host":
+        time.sleep(2.5)  # the attacker's host answers after 2.5 s
+
+    assert_nothing_filled(d, evil)
+    assert_a_legitimate_signin_still_fills(d, site)
+
+
+# -- route 3: a delayed redirect from elsewhere -----------------------------------------
+
+@pytest.mark.parametrize("start", ["on-signin-page", "at-its-own-url"])
+def test_a_redirect_sent_by_another_host_fills_nothing(driver, site, start):
+    """The attacker's page opens a window (on Microsoft's page, or at its own URL) whose
+    next response, from the attacker's host and seconds later, is a 302 to the custom
+    scheme; meanwhile the page navigates itself to the granted panel."""
+    d = driver
+    evil = user_opened_evil_tab(d, site)
+    slow = url(d, site, "evil.test", "/slow302", ms="2500", to=EVIL_URI)
+    if start == "on-signin-page":
+        signin = d.js_opening(evil, "window.__s = window.open(arguments[0]); return null;", signin_page(d, site))
+        d.wait_selector(signin, "#idSIButton9")
+        d.js(evil, "window.__s.location = arguments[0]; return null;", slow)
+    else:
+        d.js(evil, "window.__s = window.open(arguments[0]); return null;", slow)
+    panel_url = url(d, site, "panel.test", "/CP/O365/TenantEdit.aspx", outcome="302")
+    d.js(evil, "location.href = arguments[0]; return null;", panel_url)
+    d.wait_url(evil, panel_url.split("/CP/")[0])
+    time.sleep(2.5)  # the attacker's host answers after 2.5 s
+
+    assert_nothing_filled(d, evil)
+    assert_a_legitimate_signin_still_fills(d, site)

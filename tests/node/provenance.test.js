@@ -1,0 +1,145 @@
+// The provenance and flow rules (extension/lib/provenance.js), and FlowBook wiring them
+// to browser events (extension/flows.js). The proof cases are shared with the host's
+// rule (tests/cases/provenance.json, tests/test_provenance.py).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import test from 'node:test';
+
+import { FlowBook } from '../../extension/flows.js';
+import { advance, armedTakes, declaredUris, isUserNavigation, newFlow, proofOf } from '../../extension/lib/provenance.js';
+import { SessionState } from '../../extension/session_state.js';
+
+const { proof: CASES } = JSON.parse(readFileSync(new URL('../cases/provenance.json', import.meta.url), 'utf8'));
+const URI = 'ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367?code=0.AXkAabc&state=s';
+
+for (const c of CASES) {
+  test(`proof: ${c.why}`, () => {
+    const declared = c.declared === undefined ? null : (c.declared ? [URI] : ['ms-appx-web://other?code=1']);
+    const got = proofOf({ channel: c.channel, uri: URI, pageUrl: c.page_url, requestUrl: c.page_url, frameId: c.frame_id, declared });
+    assert.equal(got, c.expect);
+  });
+}
+
+test('a declared URI must match byte for byte', () => {
+  const base = { channel: 'error_occurred', pageUrl: 'https://login.microsoftonline.com/appverify', frameId: 0 };
+  assert.equal(proofOf({ ...base, uri: URI, declared: [URI] }), 'declared');
+  assert.equal(proofOf({ ...base, uri: `${URI}x`, declared: [URI] }), null);
+  assert.equal(proofOf({ ...base, uri: URI.replace('code=', 'CODE='), declared: [URI] }), null);
+});
+
+test('declaredUris reads the Confirm-My-Sign-In target with its JavaScript escapes undone', () => {
+  const script = 'var x = 1; document.location.replace("ms-appx-web:\\/\\/Microsoft.AAD.BrokerPlugin\\/x?code=C1\\u0026state=s");';
+  assert.deepEqual(declaredUris(script), ['ms-appx-web://Microsoft.AAD.BrokerPlugin/x?code=C1&state=s']);
+  assert.deepEqual(declaredUris("location.href = 'https://login.microsoftonline.com/common/oauth2/nativeclient?code=1'"),
+    ['https://login.microsoftonline.com/common/oauth2/nativeclient?code=1']);
+  assert.deepEqual(declaredUris('no URIs here "just text"'), []);
+});
+
+const PANEL = 'https://panel.test';
+const signin = 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x';
+
+test('a flow the panel opened stays the panel\'s while it stays on sign-in hosts', () => {
+  let f = newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true });
+  for (const url of ['about:blank', `${PANEL}/go-to-microsoft`, signin, 'https://login.live.com/x', 'https://login.microsoftonline.com/appverify', 'ms-appx-web://x?code=1']) f = advance(f, url);
+  assert.equal(f.phase, 'signin');
+});
+
+test('a sign-in tab that goes to another host, or started on one, is not the panel\'s flow', () => {
+  const f = newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true });
+  const left = advance(advance(f, signin), 'https://evil.test/slow302');
+  assert.deepEqual([left.phase, left.via], ['left', 'evil.test']);
+  assert.equal(advance(left, signin).phase, 'left'); // coming back does not mend it
+  const foreign = advance(advance(f, 'https://evil.test/tools'), signin);
+  assert.deepEqual([foreign.phase, foreign.via], ['foreign', 'evil.test']);
+  // Origins are exact: the panel's host on another port is another origin.
+  assert.equal(advance(newFlow({ openerOrigin: 'https://panel.test:8443' }), `${PANEL}/x`).phase, 'foreign');
+});
+
+test('only the address bar or a bookmark is a navigation of the user\'s', () => {
+  assert.equal(isUserNavigation({ transitionType: 'typed' }), true);
+  assert.equal(isUserNavigation({ transitionType: 'auto_bookmark' }), true);
+  assert.equal(isUserNavigation({ transitionType: 'link', transitionQualifiers: ['from_address_bar'] }), true);
+  assert.equal(isUserNavigation({ transitionType: 'link', transitionQualifiers: [] }), false);
+  assert.equal(isUserNavigation({ transitionType: 'form_submit' }), false);
+});
+
+test('an armed tab takes one sign-in the user started after arming, within its lifetime', () => {
+  const armed = { tab_id: 9, at: 1000, until: 1000 + 600_000 };
+  const user = { ...newFlow({ now: 2000 }) };
+  assert.equal(armedTakes(armed, user, 3000), true);
+  assert.equal(armedTakes(armed, { ...user, started_at: 500 }, 3000), false, 'started before arming');
+  assert.equal(armedTakes(armed, user, armed.until), false, 'the arming ran out');
+  assert.equal(armedTakes(armed, { ...user, by_page: true, opener_tab_id: 4 }, 3000), false, 'another page opened it');
+  assert.equal(armedTakes(armed, { ...user, by_page: true, opener_tab_id: 9 }, 3000), true, 'the armed tab opened it');
+  assert.equal(armedTakes(null, user, 3000), false);
+});
+
+// ---- FlowBook on fake browser events ----------------------------------------------
+
+function fakeBrowser() {
+  const listeners = {};
+  const event = (name) => ({ addListener: (fn) => { (listeners[name] ??= []).push(fn); } });
+  const api = {
+    tabs: { onCreated: event('created'), onRemoved: event('removed') },
+    webNavigation: {
+      onCreatedNavigationTarget: event('target'), onBeforeNavigate: event('before'), onCommitted: event('committed'),
+      getFrame: async () => ({ url: 'https://evil.test/ad' }),
+    },
+    webRequest: { onBeforeRedirect: event('redirect') },
+    storage: { session: { get: async () => ({}), set: async () => {} } },
+  };
+  const fire = (name, ...args) => (listeners[name] ?? []).forEach((fn) => fn(...args));
+  return { api, fire };
+}
+
+function book(urls = {}) {
+  const { api, fire } = fakeBrowser();
+  const session = new SessionState(api);
+  const flows = new FlowBook(api, session, { urls: new Map(Object.entries(urls).map(([k, v]) => [Number(k), v])) });
+  return { flows, fire };
+}
+
+test('FlowBook records the opener\'s origin when the sign-in tab is created, not later', () => {
+  const { flows, fire } = book({ 1: 'https://evil.test/tools' });
+  fire('created', { id: 2, openerTabId: 1 });
+  fire('target', { sourceTabId: 1, sourceFrameId: 0, tabId: 2, url: signin });
+  fire('committed', { tabId: 1, frameId: 0, url: `${PANEL}/`, transitionType: 'link' }); // the opener becomes the panel
+  const f = flows.flow(2);
+  assert.deepEqual([f.opener_tab_id, f.opener_origin, f.by_page, f.phase], [1, 'https://evil.test', true, 'signin']);
+});
+
+test('FlowBook: tabs.onCreated after onCreatedNavigationTarget does not undo "a page opened it"', () => {
+  const { flows, fire } = book({ 1: `${PANEL}/x` });
+  fire('target', { sourceTabId: 1, sourceFrameId: 0, tabId: 2, url: signin });
+  fire('created', { id: 2 }); // Firefox popups carry no openerTabId
+  assert.equal(flows.flow(2).by_page, true);
+  assert.equal(flows.flow(2).opener_origin, PANEL);
+});
+
+test('FlowBook: a sign-in a frame opened belongs to that frame\'s origin', async () => {
+  const { flows, fire } = book({ 1: `${PANEL}/x` });
+  fire('target', { sourceTabId: 1, sourceFrameId: 7, tabId: 2, url: signin });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(flows.flow(2).opener_origin, 'https://evil.test');
+});
+
+test('FlowBook: a redirect from a sign-in host to another host, and a typed address', () => {
+  const { flows, fire } = book({ 1: `${PANEL}/x` });
+  fire('target', { sourceTabId: 1, sourceFrameId: 0, tabId: 2, url: signin });
+  fire('redirect', { tabId: 2, frameId: 0, redirectUrl: 'https://adfs.contoso.com/adfs/ls' });
+  assert.deepEqual([flows.flow(2).phase, flows.flow(2).via], ['left', 'adfs.contoso.com']);
+  fire('committed', { tabId: 2, frameId: 0, url: signin, transitionType: 'typed' });
+  assert.deepEqual([flows.flow(2).phase, flows.flow(2).by_page, flows.flow(2).opener_tab_id], ['signin', false, null]);
+});
+
+test('FlowBook: declarations belong to the sign-in document that made them', () => {
+  const { flows, fire } = book();
+  const page = 'https://login.microsoftonline.com/appverify';
+  flows.declare(2, page, ['document.location.replace("ms-appx-web:\\/\\/x\\/y?code=1\\u0026state=s")']);
+  assert.deepEqual(flows.declaredBy(2, page), ['ms-appx-web://x/y?code=1&state=s']);
+  assert.equal(flows.declaredBy(2, 'https://login.microsoftonline.com/other'), null);
+  flows.declare(3, 'https://evil.test/', ['location.href="ms-appx-web://x?code=2"']);
+  assert.equal(flows.declaredBy(3, 'https://evil.test/'), null, 'only sign-in pages declare');
+  fire('committed', { tabId: 2, frameId: 0, url: 'https://login.microsoftonline.com/next', transitionType: 'link' });
+  assert.equal(flows.declaredBy(2, page), null, 'a new document forgets the old one\'s');
+});
