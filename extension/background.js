@@ -211,7 +211,11 @@ async function sendToHost(record, source) {
     // storage.session only) and retry on connect, but not forever: one the host itself
     // failed on twice stays in the popup without being sent again.
     // Bad input of any kind loses nothing.
-    if (err instanceof NativeError && typeof err.code === 'number') record.failures = (record.failures ?? 0) + 1;
+    // A failure of the host's own: an error reply, or no reply in time (the host may
+    // choke on this very capture). No host at all is no failure of the capture.
+    if (err instanceof NativeError && (typeof err.code === 'number' || err.code === 'timeout')) {
+      record.failures = (record.failures ?? 0) + 1;
+    }
     record.outcome = record.failures >= 2 ? 'failed' : 'host_unavailable';
     record.outcome_detail = connection.problem?.message ?? err.message;
     await session.addCapture(record);
@@ -383,6 +387,16 @@ const handlers = {
     await session.setArmed({ tab_id: tabId, url: tab.url, origin, at, until: at + ARM_LIFETIME_MS });
     return { ok: true, armed: session.armed };
   },
+  // The popup or the options page obtained the browser's grant for this exact origin.
+  grant: async ({ origin }) => {
+    try {
+      await granted.grant(origin);
+      return { ok: true };
+    } catch {
+      return { ok: false, message: `Not an origin: ${origin}` };
+    }
+  },
+  granted: async ({ origin }) => ({ ok: true, granted: await granted.has(origin) }),
   disarm: async () => {
     await session.setArmed(null);
     return { ok: true };

@@ -199,21 +199,80 @@ export class PanelWarmer {
 /**
  * Which origins the extension may fill, remembered between captures so the automatic
  * path asks the browser once per origin; permissions.onAdded/onRemoved keep it true.
+ *
+ * Origins are exact (scheme, host and port), but the browser's grants are match
+ * patterns, which carry no port: granting https://cp.example.com:8443 grants the
+ * pattern https://cp.example.com/*. So the origins the user granted are kept here as
+ * they were granted (storage.local `granted_origins`: origins only, no codes), and an
+ * origin counts only when it is one of them and the browser's grant still stands. A
+ * pattern the manifest itself declares (a packager's or a test's grant) counts for
+ * its host on any port, as the browser applies it.
  */
 export class OriginPermissions {
   constructor(api) {
     this.api = api;
     this.known = new Map(); // origin -> Promise<boolean>
+    this.exact = new Set();
+    const declared = api.runtime?.getManifest?.().host_permissions ?? [];
+    this.declared = new Set(declared.map((p) => /^https?:\/\/([^/*:]+)\/\*$/.exec(p)?.[1]).filter(Boolean));
     const forget = () => this.known.clear();
     api.permissions?.onAdded?.addListener(forget);
-    api.permissions?.onRemoved?.addListener(forget);
+    api.permissions?.onRemoved?.addListener((removed) => {
+      forget();
+      const gone = new Set(removed?.origins ?? []);
+      for (const origin of this.exact) if (gone.has(originPattern(origin))) this.exact.delete(origin);
+      this.#save();
+    });
+    this.ready = this.#load();
+  }
+
+  async #load() {
+    const storage = this.api.storage?.local;
+    if (!storage) return;
+    try {
+      const saved = await storage.get('granted_origins');
+      if (Array.isArray(saved.granted_origins)) {
+        for (const o of saved.granted_origins) this.exact.add(o);
+        return;
+      }
+      // First start of this version: the grants made before it were for default ports.
+      const all = await this.api.permissions.getAll();
+      for (const p of all.origins ?? []) {
+        const m = /^(https?:\/\/[^/*:]+)\/\*$/.exec(p);
+        if (m && !this.declared.has(new URL(m[1]).hostname)) this.exact.add(m[1]);
+      }
+      await this.#save();
+    } catch {
+      // No storage.local: grants made in this session only.
+    }
+  }
+
+  #save() {
+    return this.api.storage?.local?.set({ granted_origins: [...this.exact] }).catch(() => {});
+  }
+
+  /** The user granted `origin` (popup, options page), exactly as given. */
+  async grant(origin) {
+    await this.ready;
+    this.exact.add(new URL(origin).origin);
+    this.known.clear();
+    return this.#save();
   }
 
   has(origin) {
     if (!this.known.has(origin)) {
       // Every page load asks (PanelWarmer): keep the memory bounded over a long session.
       if (this.known.size >= 512) this.known.clear();
-      const asked = this.api.permissions.contains({ origins: [originPattern(origin)] }).catch(() => false);
+      const asked = this.ready.then(() => {
+        let u;
+        try {
+          u = new URL(origin);
+        } catch {
+          return false;
+        }
+        if (!this.declared.has(u.hostname) && !this.exact.has(u.origin)) return false;
+        return this.api.permissions.contains({ origins: [originPattern(origin)] });
+      }).catch(() => false);
       this.known.set(origin, asked);
     }
     return this.known.get(origin);

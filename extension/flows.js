@@ -6,7 +6,7 @@
 // Also what each sign-in page's own scripts declare (content/navigate.js), for the
 // Firefox proof of a script navigation.
 
-import { advance, declaredUris, isUserNavigation, newFlow, originOf } from './lib/provenance.js';
+import { advance, declaredUris, isUserNavigation, newFlow, originOf, startedBy } from './lib/provenance.js';
 import { isNativeRedirect } from './lib/redirect.js';
 import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
 
@@ -48,6 +48,12 @@ export class FlowBook {
       if (isUserNavigation(d)) this.#set(d.tabId, newFlow());
       this.see(d.tabId, d.url);
     }));
+    // Who started each request of the tab to a sign-in host: Chromium's `initiator`,
+    // Firefox's `originUrl` (a user's typed address has neither).
+    api.webRequest?.onBeforeRequest?.addListener((d) => {
+      if (d.frameId !== 0 || d.tabId < 0) return;
+      this.#update(d.tabId, (flow) => startedBy(advance(flow, d.url), d.initiator ?? d.originUrl));
+    }, { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame'] });
     // A redirect inside one navigation (a sign-in host sending the tab to another host).
     api.webRequest?.onBeforeRedirect?.addListener((d) => {
       if (d.frameId === 0 && d.tabId >= 0 && !isNativeRedirect(d.redirectUrl)) this.see(d.tabId, d.redirectUrl);
@@ -55,7 +61,7 @@ export class FlowBook {
     api.tabs.onRemoved.addListener((tabId) => this.declared.delete(tabId));
   }
 
-  /** The tab's flow (a tab that existed before codecatch started gets a fresh one). */
+  /** The tab's flow, or null for a tab never seen. */
   flow(tabId) {
     return this.session.flows.get(tabId) ?? null;
   }
@@ -90,7 +96,9 @@ export class FlowBook {
   }
 
   #update(tabId, change) {
-    const flow = this.session.flows.get(tabId) ?? newFlow();
+    // A tab first seen now (it was open before codecatch started): who started it and
+    // when is unknown, so it counts as started before any arming.
+    const flow = this.session.flows.get(tabId) ?? newFlow({ now: 0 });
     const next = change(flow);
     if (next !== flow || !this.session.flows.has(tabId)) this.#set(tabId, next);
   }

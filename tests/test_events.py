@@ -33,12 +33,16 @@ def code(n):
     return f"0.AXkA-stream-secret-code-{n}-0123456789abcdef"
 
 
-def capture_request(state, n=1, error=False, request_id="c"):
+def capture_request(state, n=1, error=False, request_id="c", proof="navigate"):
     query = (f"error=access_denied&error_description=AADSTS65004%3a+User+declined&state={state}" if error
              else f"code={code(n)}&state={state}")
+    from urllib.parse import urlsplit
+
+    panel_origin = "{0.scheme}://{0.netloc}".format(urlsplit(PANEL))
     return {"id": request_id, "type": "capture", "uri": f"{BROKER}?{query}",
-            "source": {"channel": "navigate", "page_url": SIGNIN, "tab_id": 7, "frame_id": 0,
-                       "opener_tab_id": 3, "opener_url": PANEL}}
+            "source": {"channel": "navigate", "page_url": SIGNIN, "tab_id": 7, "frame_id": 0, "proof": proof,
+                       "flow": "signin", "opener_tab_id": 3, "opener_url": PANEL, "opener_origin": panel_origin,
+                       "opener_by_page": True}}
 
 
 @pytest.fixture
@@ -390,6 +394,28 @@ def test_a_claimed_capture_is_not_filled_and_goes_to_wait(hosts, cli):
     claimed = second.capture("flow-state", 2)  # whichever browser the sign-in ends in
     assert claimed["fill"] is None and claimed["fill_reason"] == "claimed"
     assert wait.finish() == (0, [code(2)])
+
+
+def test_an_unverified_capture_reaches_only_the_client_that_claimed_its_state(hosts, cli):
+    """Nothing proves Microsoft produced it (no proof): a plain `wait` never gets it, and
+    `watch` does not see it; the flow that claimed its state (`login`) does."""
+    host = hosts()
+    plain = cli("wait", "--format", "code", "--timeout", str(WAIT_S))
+    watch = cli("watch", "--json")
+    claimant = cli("wait", "--state", "mine", "--claim", "--format", "code", "--timeout", str(WAIT_S))
+    for c in (plain, watch, claimant):
+        c.listening_to(host)
+    injected = host.capture("not-mine", 1, proof=None)
+    assert injected["verified"] is False and injected["fill"] is None and injected["fill_reason"] == "unverified"
+    claimed = host.capture("mine", 2, proof=None)
+    assert claimed["verified"] is False and claimed["fill_reason"] == "claimed"
+    assert claimant.finish() == (0, [code(2)])
+    proven = host.capture("later", 3)
+    assert proven["verified"] is True
+    assert plain.finish() == (0, [code(3)])  # the unverified capture before it was never offered
+    first = json.loads(watch.next_line())
+    assert first["capture"]["capture_id"] == claimed["capture_id"], first  # not the unclaimed one
+    assert watch.interrupt() == 0
 
 
 def test_claim_reaches_a_host_started_later(hosts, cli):

@@ -55,6 +55,31 @@ export function originOf(url) {
 //        'foreign' before the sign-in it showed a web origin other than its opener's
 //                  (`via`): another page started this sign-in
 
+// Microsoft's own identity pages that a sign-in may pass through on its way (personal
+// account checks, MFA registration, password reset, device sign-in, seamless SSO): no one
+// else can put a page there, so a tab that visits them is still on Microsoft's sign-in.
+// They are never a source of captures (signin_hosts.js is). A tenant's own identity
+// provider (AD FS, Okta) is not one of them: SECURITY.md "What is left".
+export const PASS_THROUGH_HOSTS = Object.freeze([
+  'account.live.com',
+  'mysignins.microsoft.com',
+  'passwordreset.microsoftonline.com',
+  'device.login.microsoftonline.com',
+  'autologon.microsoftazuread-sso.com',
+]);
+const PASS_THROUGH = new Set(PASS_THROUGH_HOSTS);
+
+/** True for an https URL on a sign-in host or one of Microsoft's pass-through pages. */
+export function isMicrosoftIdentityUrl(url) {
+  if (isSigninUrl(url)) return true;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && PASS_THROUGH.has(u.hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
 // Navigations the user made in the address bar or from a bookmark: a new flow of the user's.
 const USER_TRANSITIONS = new Set(['typed', 'auto_bookmark', 'generated', 'keyword', 'keyword_generated']);
 
@@ -67,9 +92,25 @@ export function advance(flow, url) {
   const origin = originOf(url);
   if (origin === null || flow.phase === 'left' || flow.phase === 'foreign') return flow;
   if (isSigninUrl(url)) return flow.phase === 'signin' ? flow : { ...flow, phase: 'signin' };
+  if (flow.phase === 'signin' && isMicrosoftIdentityUrl(url)) return flow;
   const host = new URL(url).host;
   if (flow.phase === 'signin') return { ...flow, phase: 'left', via: host };
   return origin === flow.opener_origin ? flow : { ...flow, phase: 'foreign', via: host };
+}
+
+/**
+ * The flow after a request to a sign-in host that the page `initiator` (an origin, or
+ * "null" for an opaque one) started in this tab. Only Microsoft's pages, and the opener
+ * before the sign-in, may start the navigations of a sign-in tab: a page holding a handle
+ * on the window that sends it to Microsoft's authorize endpoint with parameters of its
+ * own has started another flow.
+ */
+export function startedBy(flow, initiator) {
+  if (typeof initiator !== 'string' || flow.phase === 'left' || flow.phase === 'foreign') return flow;
+  if (initiator !== 'null' && !/^https?:/i.test(initiator)) return flow; // an extension, the browser
+  const origin = initiator === 'null' ? null : originOf(initiator);
+  if (origin !== null && (isMicrosoftIdentityUrl(`${origin}/`) || origin === flow.opener_origin)) return flow;
+  return { ...flow, phase: 'foreign', via: origin ? new URL(origin).host : 'an opaque origin' };
 }
 
 /** True for a commit the user made (address bar, bookmark): it starts a new flow. */

@@ -92,6 +92,9 @@ export function describeOutcome(meta, now = Date.now()) {
         tab_gone: 'the panel tab is gone',
         no_target: 'no panel tab is tied to this sign-in',
         disabled: 'automatic filling is off',
+        left_signin_hosts: `the sign-in window went to ${meta.flow_via ?? 'another site'} on the way, so it may not be the panel's sign-in`,
+        started_elsewhere: `another page${meta.flow_via ? ` (${meta.flow_via})` : ''} started this sign-in`,
+        target_moved: 'the tab that started the sign-in shows another site now',
         claimed: 'another browser window took it',
       }[meta.outcome_detail_code ?? meta.outcome] ?? (meta.outcome_detail || 'it was not filled automatically');
       return {
@@ -111,6 +114,9 @@ export function describeOutcome(meta, now = Date.now()) {
  */
 export function blindFillRefusal(record, targetUrl) {
   if (record?.outcome === 'unverified') return 'The latest redirect is unverified (nothing shows that Microsoft sent it): it is never filled.';
+  if (['left_signin_hosts', 'started_elsewhere', 'target_moved'].includes(record?.fill_reason)) {
+    return 'The latest code came from a sign-in that is not tied to a panel (it left Microsoft\'s sign-in pages, or another page started it): check it in the toolbar popup, and fill it from there if it is yours.';
+  }
   const source = record?.source;
   if (!source?.opener_by_page) return null;
   const opener = originOf(source.opener_url);

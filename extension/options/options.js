@@ -113,7 +113,8 @@ function updatePanel(index, changes) {
 
 async function refreshPermissions() {
   for (const row of $('panels').tBodies[0].rows) {
-    const granted = await api.permissions.contains({ origins: [originPattern(row.dataset.origin)] }).catch(() => false);
+    // Exact: the browser's grant has no port, codecatch keeps the origin granted (fill.js).
+    const granted = (await ask({ type: 'granted', origin: row.dataset.origin }).catch(() => null))?.granted ?? false;
     const [state, , grant] = row.querySelector('td.permission').childNodes;
     state.textContent = granted ? t('permissionGranted') : t('permissionNotGranted');
     state.className = granted ? 'granted' : 'not-granted';
@@ -130,8 +131,9 @@ function requestPermission(origin) {
     say(String(err?.message ?? err), true);
     return Promise.resolve(false);
   }
-  return asked.then((granted) => {
+  return asked.then(async (granted) => {
     if (!granted) say(t('permissionDenied', origin), true);
+    else await ask({ type: 'grant', origin });
     refreshPermissions();
     return granted;
   }, (err) => say(String(err?.message ?? err), true));

@@ -272,6 +272,7 @@ function always() {
   const asked = api.permissions.request({ origins: [originPattern(origin)] });
   arm().then(() => asked).then(async (granted) => {
     if (!granted) return say(t('permissionDenied', origin), true);
+    await ask({ type: 'grant', origin }); // exactly this origin, port included (fill.js)
     const current = await ask({ type: 'config.get' });
     if (current?.ok && !current.config.panels.some((p) => p.origin === origin)) {
       const config = { ...current.config, panels: [...current.config.panels, { origin, selector: null, value: 'url' }] };

@@ -407,7 +407,11 @@ class Subscription:
 def _matches(event, state):
     if event.get("type") != "capture":
         return False
-    return state is None or (event["capture"].get("response") or {}).get("state") == state
+    if state is None:
+        # Without a state of its own, a script takes only what Microsoft produced
+        # (the host publishes an unverified capture only to the client that claimed it).
+        return event["capture"].get("verified", True) is not False
+    return (event["capture"].get("response") or {}).get("state") == state
 
 
 async def _wait(timeout, state, claim, on_ready, on_status, folder):

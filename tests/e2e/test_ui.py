@@ -175,18 +175,25 @@ def test_error_capture_shows_aadsts(chromium_context, site):
 
 
 def test_arm_tab_then_next_capture_fills_it(chromium_context, site):
-    panel, signin, state = panel_and_unrelated_signin(chromium_context, site)
+    panel = chromium_context.new_page()
+    panel.goto(site.panel_url("panel.test", outcome="cmsi"))
+    state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
     popup = open_popup(chromium_context, over=panel)
     popup.get_by_role("button", name="Arm this tab").click()
-    expect(popup.locator("#armed-line")).to_have_text("Armed: the next code caught is filled into this tab.")
+    expect(popup.locator("#armed-line")).to_contain_text("Armed: this tab takes the next sign-in you start, once (9 min")
     expect(popup.get_by_role("button", name="Disarm")).to_be_visible()
 
-    # The sign-in was not opened by the panel; it ends on Confirm-My-Sign-In.
+    # The user starts the sign-in after arming, in a tab of their own (not opened by the
+    # panel); it ends on Confirm-My-Sign-In.
+    signin = chromium_context.new_page()
+    signin.goto(panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-url"))
     signin.click("#idSIButton9", no_wait_after=True)
     issued = issued_for(site, state)
     assert wait_for(lambda: field(panel) == issued.https_url, 10.0), field(panel)
     latest = status(popup)["latest"]
     assert latest["fill_reason"] == "armed" and latest["outcome"] == "filled", latest
+    # An armed tab takes one sign-in: the arming ended with the fill.
+    assert wait_for(lambda: status(popup)["armed"] is None, 5.0), status(popup)["armed"]
 
 
 def test_fill_into_panel_from_popup(chromium_context, site):

@@ -10,6 +10,8 @@ function fakeApi(grantedOrigins) {
   const permissionListeners = [];
   const api = {
     injected,
+    // The test's grants are the manifest's own (as the e2e tests simulate a grant).
+    runtime: { getManifest: () => ({ host_permissions: [...grantedOrigins] }) },
     permissions: {
       contains: async ({ origins }) => origins.every((o) => grantedOrigins.includes(o)),
       onAdded: { addListener: (f) => permissionListeners.push(f) },
@@ -53,6 +55,7 @@ test('the automatic fill asks for the permission once per origin and no tab look
   const refused = await fillTab(api, { tabId: 5, origin: 'https://new.example', value: 'v', permissions: granted });
   assert.equal(refused.outcome, 'no_permission');
   api.grant('https://new.example/*'); // a grant from the popup clears what was remembered
+  await granted.grant('https://new.example'); // and the popup tells which origin, exactly
   const later = await fillTab(api, { tabId: 5, origin: 'https://new.example', value: 'v', permissions: granted });
   assert.equal(later.outcome, 'filled');
 });
@@ -88,6 +91,7 @@ test('PanelWarmer: two events for one click warm once; a refused warm-up is trie
   assert.deepEqual(both, [false, false]); // not granted yet: nothing injected
   assert.equal(api.injected.length, 0);
   api.grant('https://panel.example/*');
+  await permissions.grant('https://panel.example');
   assert.equal(await warmer.warm(4, 'https://panel.example/'), true);
   await Promise.all([warmer.warm(5, 'https://panel.example/'), warmer.warm(5, 'https://panel.example/')]);
   assert.deepEqual(api.injected.map((d) => d.target.tabId), [4, 5]);

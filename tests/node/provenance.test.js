@@ -143,3 +143,79 @@ test('FlowBook: declarations belong to the sign-in document that made them', () 
   fire('committed', { tabId: 2, frameId: 0, url: 'https://login.microsoftonline.com/next', transitionType: 'link' });
   assert.equal(flows.declaredBy(2, page), null, 'a new document forgets the old one\'s');
 });
+
+// ---- origins are exact ---------------------------------------------------------------
+
+import { OriginPermissions } from '../../extension/fill.js';
+
+function permissionsApi({ patterns = [], declared = [], stored } = {}) {
+  const local = stored === undefined ? {} : { granted_origins: stored };
+  const event = () => ({ addListener() {} });
+  return {
+    runtime: { getManifest: () => ({ host_permissions: declared }) },
+    storage: { local: { get: async () => ({ ...local }), set: async (v) => Object.assign(local, v) } },
+    permissions: {
+      onAdded: event(), onRemoved: event(),
+      contains: async ({ origins: [p] }) => patterns.includes(p),
+      getAll: async () => ({ origins: patterns }),
+    },
+    local,
+  };
+}
+
+test('granting https://cp.example.com:8443 grants that port only', async () => {
+  const api = permissionsApi({ patterns: ['https://cp.example.com/*'], stored: [] });
+  const granted = new OriginPermissions(api);
+  await granted.grant('https://cp.example.com:8443/tenant');
+  assert.equal(await granted.has('https://cp.example.com:8443'), true);
+  assert.equal(await granted.has('https://cp.example.com'), false, 'the browser\'s pattern has no port; the grant has one');
+  assert.equal(await granted.has('https://cp.example.com:9443'), false);
+  assert.equal(await granted.has('http://cp.example.com:8443'), false, 'nor another scheme');
+  assert.deepEqual(api.local.granted_origins, ['https://cp.example.com:8443']);
+});
+
+test('a grant the browser withdrew counts no more, and earlier grants carry over once', async () => {
+  const withdrawn = new OriginPermissions(permissionsApi({ patterns: [], stored: ['https://cp.example.com'] }));
+  assert.equal(await withdrawn.has('https://cp.example.com'), false);
+  // Before this version: the browser's grants were for default ports.
+  const api = permissionsApi({ patterns: ['https://old.example.com/*'] });
+  const upgraded = new OriginPermissions(api);
+  assert.equal(await upgraded.has('https://old.example.com'), true);
+  assert.equal(await upgraded.has('https://old.example.com:8443'), false);
+  // What the manifest itself declares (a packager's or a test's grant) counts for its host.
+  const declared = new OriginPermissions(permissionsApi({ patterns: ['https://panel.test/*'], declared: ['https://panel.test/*'], stored: [] }));
+  assert.equal(await declared.has('https://panel.test:36607'), true);
+});
+
+test('FlowBook: a tab that was open before codecatch started counts as started before any arming', () => {
+  const { flows } = book();
+  flows.see(8, signin);
+  assert.equal(flows.flow(8).started_at, 0);
+  assert.equal(armedTakes({ tab_id: 1, at: 5, until: Date.now() + 1000 }, flows.flow(8)), false);
+});
+
+import { startedBy } from '../../extension/lib/provenance.js';
+
+test('only Microsoft\'s pages, and the opener before the sign-in, start a sign-in tab\'s navigations', () => {
+  const panelFlow = newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true });
+  const first = startedBy(advance(panelFlow, signin), PANEL); // the panel's window.open
+  assert.equal(first.phase, 'signin');
+  assert.equal(startedBy(first, 'https://login.microsoftonline.com').phase, 'signin'); // Continue on CMSI
+  assert.equal(startedBy(first, 'https://login.live.com/ppsecure/post.srf').phase, 'signin'); // Firefox: a URL
+  assert.equal(startedBy(first, undefined).phase, 'signin'); // the address bar
+  assert.equal(startedBy(first, 'chrome-extension://abc').phase, 'signin'); // another extension
+  const steered = startedBy(first, 'https://evil.test');
+  assert.deepEqual([steered.phase, steered.via], ['foreign', 'evil.test']);
+  assert.equal(startedBy(first, 'null').phase, 'foreign'); // an opaque origin (a sandboxed frame)
+  assert.equal(startedBy(first, 'https://panel.test:8443').phase, 'foreign'); // exact origins
+});
+
+test('Microsoft\'s own identity pages on the way keep the flow; a tenant\'s IdP does not', () => {
+  let f = advance(newFlow({ openerTabId: 1, openerOrigin: PANEL, byPage: true }), signin);
+  f = advance(f, 'https://account.live.com/proofs/Add');
+  f = advance(f, 'https://mysignins.microsoft.com/register');
+  assert.equal(advance(f, signin).phase, 'signin');
+  assert.equal(advance(f, 'https://adfs.contoso.com/adfs/ls').phase, 'left');
+  // Not a way in: a tab that starts there was started elsewhere.
+  assert.equal(advance(newFlow({ openerOrigin: PANEL }), 'https://account.live.com/').phase, 'foreign');
+});
