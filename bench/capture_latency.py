@@ -30,7 +30,7 @@ the redirect (its `received_at`, from the status message): before it, the browse
 own delivery of the event (webRequest, the content script's message); after it,
 what codecatch does (native round trip to the host, the fill via scripting).
 Every sign-in runs in a fresh panel tab (Chromium swallows trusted clicks in a tab that
-showed the "Open xdg-open?" prompt, FIELD-NOTES.md section 3).
+showed the "Open xdg-open?" prompt, docs/browser-notes.md section 3).
 
 Browsers are columns: RUNNERS maps a browser name to a runner with the same
 `signin(style) -> Sample` method, so a Firefox runner (issue 5) adds a column without

@@ -101,7 +101,7 @@ def main():
         "codecatch-host, no stream": ([args.host], dict(env, CODECATCH_EVENTS="0")),
     }
     results = {name: [] for name in variants}
-    for name, (argv, e) in variants.items():  # warm the page cache once each
+    for argv, e in variants.values():  # warm the page cache once each
         spawn_to_reply(argv, e)
     for _ in range(args.runs):
         for name, (argv, e) in variants.items():

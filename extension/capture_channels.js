@@ -1,5 +1,5 @@
 // Every channel through which the browser shows us a native redirect
-// (FIELD-NOTES.md section 3), reduced to one call: onCapture({channel, uri, pageUrl,
+// (docs/browser-notes.md), reduced to one call: onCapture({channel, uri, pageUrl,
 // tabId, frameId}). `pageUrl` is always what the browser says the producing frame
 // was on; background.js decides whether that is a sign-in host.
 //
@@ -91,7 +91,7 @@ export function isUnseenLaunch(d) {
 /**
  * Who opened which tab: tab.openerTabId where the browser sets it, and
  * onCreatedNavigationTarget's sourceTabId, which also covers Firefox's popup windows
- * (FIELD-NOTES.md section 3b). Chromium may close a tab whose first navigation was a
+ * (docs/browser-notes.md). Chromium may close a tab whose first navigation was a
  * 302 to the custom scheme before we look, so this is recorded as tabs appear.
  */
 export function listenForOpeners(api, remember, forget) {

@@ -2,7 +2,7 @@
 // host's redirect to a native scheme. The browser then never tries to launch the
 // custom scheme: no "Open xdg-open?" prompt on Linux, no tab left stuck under it, and
 // no browser busy with an external-protocol launch while the capture is being filled
-// (FIELD-NOTES.md section 3b). webRequest.onHeadersReceived still sees the original
+// (docs/browser-notes.md). webRequest.onHeadersReceived still sees the original
 // header, so the capture is unchanged (capture_channels.js).
 //
 // Not in Firefox: there the same rule hides the URI from every webRequest event.

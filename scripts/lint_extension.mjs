@@ -20,7 +20,7 @@ export const EXPECTED = [
     code: 'BACKGROUND_SERVICE_WORKER_IGNORED',
     match: /background\/service_worker/,
     reason: 'one manifest for both browsers: Chromium runs background.service_worker, '
-      + 'Firefox runs background.scripts and ignores the worker (FIELD-NOTES.md section 4)',
+      + 'Firefox runs background.scripts and ignores the worker (docs/browser-notes.md section 4)',
   },
   {
     code: 'MANIFEST_PERMISSIONS',

@@ -5,7 +5,7 @@
     repo_root            the source checkout (holds manifest.json)
     chromium_executable  /usr/bin/chromium (or $CODECATCH_BROWSER); FAILS, never skips, without it
     extension_dir        (session) a copy of the extension with panel.test and panel2.test
-                         granted in host_permissions (DESIGN.md's simulated grant), same key/id
+                         granted in host_permissions (a simulated grant: the user's click cannot be scripted), same key/id
     browser_env          a throwaway HOME/XDG/config environment for installer, browser and host
     chromium_profile     a throwaway profile with the host installed by the real
                          `codecatch install --browser chromium --user-data-dir DIR`
@@ -15,6 +15,7 @@
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,13 @@ from codecatch.mocksite import MockSite
 from codecatch.mocksite import browser as mockbrowser
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The tests start `codecatch` and `codecatch-host` as programs. Run as
+# `.venv/bin/python -m pytest` (the README's line, no activated venv), PATH may name
+# another installation's scripts (a pyenv shim, a global pip install) first: put the
+# scripts beside the interpreter running the tests in front, so the code under test is
+# the code that runs.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,24 @@
 """Drive a real `codecatch-host` process through its frames (shared by tests)."""
 
 import os
+import signal
 import subprocess
 import sys
 
 from codecatch import protocol
+
+
+def sigint_as_in_a_terminal():
+    """`preexec_fn` for a child a test will interrupt with SIGINT (Ctrl-C).
+
+    A command typed in a terminal starts with SIGINT at its default. A test suite started
+    in the background of a non-interactive shell (`pytest &` in a script, two suites run
+    side by side, some CI wrappers) inherits SIGINT *ignored* (POSIX: "If job control is
+    disabled, ... the signals SIGINT and SIGQUIT shall be ignored" for an asynchronous
+    list), and exec keeps an ignored signal ignored. Python then installs no
+    KeyboardInterrupt handler, asyncio.run() none either, and the child never sees the
+    test's Ctrl-C: the test would wait out its timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def host_command():

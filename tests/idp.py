@@ -5,7 +5,7 @@ Serves, for any tenant:
   GET  /{tenant}/oauth2/v2.0/authorize   -> 302 to redirect_uri?code=...&state=...
   POST /{tenant}/oauth2/v2.0/token       -> authorization_code (with PKCE) and refresh_token grants
 
-What MSAL checks (FIELD-NOTES.md section 5): https; an id_token (unsigned here) with
+What MSAL checks (docs/browser-notes.md section 5): https; an id_token (unsigned here) with
 aud = client id and the nonce sent in the authorization URL; client_info. The token
 endpoint checks what Microsoft's does: one use per code, the same redirect_uri as
 the authorization request, and the PKCE verifier against the challenge. Every token
@@ -108,7 +108,7 @@ class MockIdP:
         """A requests.Session for MSAL that trusts only this mock's CA.
 
         trust_env=False, because REQUESTS_CA_BUNDLE on this machine would override
-        verify= (FIELD-NOTES.md section 5)."""
+        verify= (docs/browser-notes.md section 5)."""
         import requests
 
         session = requests.Session()

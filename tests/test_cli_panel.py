@@ -19,8 +19,16 @@ def test_add_list_replace_remove(tmp_path, monkeypatch):
     assert run("panel", "add", "https://CP.example.com/", "--selector", "#code", "--value", "code").exit_code == 0
     assert json.loads(run("panel", "list", "--json").output) == [
         {"origin": "https://cp.example.com", "selector": "#code", "value": "code"}]
-    assert run("panel", "add", "https://cp.example.com").exit_code == 0  # replaces, never duplicates
-    assert config.load()[0]["panels"] == [{"origin": "https://cp.example.com", "selector": None, "value": "url"}]
+    assert run("panel", "add", "https://other.example.com").output.startswith("added: https://other.example.com")
+    replaced = run("panel", "add", "https://cp.example.com")  # replaces in place, never duplicates
+    assert replaced.exit_code == 0
+    assert replaced.output.splitlines() == [
+        "replaced: https://cp.example.com  value=url  selector=(found automatically)",
+        "  (was: https://cp.example.com  value=code  selector=#code)"]
+    assert config.load()[0]["panels"] == [{"origin": "https://cp.example.com", "selector": None, "value": "url"},
+                                          {"origin": "https://other.example.com", "selector": None, "value": "url"}]
+    assert run("panel", "add", "https://cp.example.com").output.startswith("unchanged: ")
+    assert run("panel", "remove", "https://other.example.com").exit_code == 0
     assert run("panel", "remove", "https://cp.example.com").exit_code == 0
     assert config.load()[0]["panels"] == []
 
@@ -62,7 +70,7 @@ def test_panel_add_says_what_to_write_and_normalises(tmp_path, monkeypatch):
     assert selector.exit_code == 2 and "unclosed '['" in selector.output
     assert not (tmp_path / "config.json").exists()  # nothing saved by any of those
     ok = run("panel", "add", "https://CP11.example.com:443/")
-    assert ok.exit_code == 0 and "saved: https://cp11.example.com" in ok.output
+    assert ok.exit_code == 0 and "added: https://cp11.example.com" in ok.output
     assert run("panel", "remove", "https://cp11.example.com:443").exit_code == 0
 
 

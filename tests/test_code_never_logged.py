@@ -1,7 +1,9 @@
 """The code is a credential: at the most verbose log level it reaches no log and no file."""
 
+import json
 import os
-import time
+import subprocess
+import sys
 
 from hostproc import HostProcess
 
@@ -31,6 +33,39 @@ def test_captures_at_debug_level_leave_no_code_anywhere(tmp_path):
     (tmp_path / "tmp").mkdir()
     host = HostProcess(env)
     assert host.recv()["type"] == "hello"
+    # A subscriber, so every event really goes through the event-stream thread (with no
+    # client it drops them unseen); its status line says when it is subscribed.
+    watch = subprocess.Popen([sys.executable, "-m", "codecatch.cli", "watch", "--json"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in watch.stderr:  # perhaps "waiting for a browser host to start" first
+            if "listening to the browser host" in line:
+                break
+        else:
+            raise AssertionError("the subscriber exited before subscribing")
+        _captures(host)
+        # The last event reaching the subscriber says the stream thread has handled (and
+        # logged) everything before it: no sleep and hope.
+        for line in watch.stdout:
+            if json.loads(line).get("detail") == "last":
+                break
+        else:
+            raise AssertionError("the subscriber stopped before the last event")
+    finally:
+        watch.kill()
+        watch.wait(10)
+    status, _, stderr = host.close()
+    assert status == 0
+    assert "DEBUG" in stderr and "capture" in stderr, "the log must be verbose for this test to mean anything"
+    assert "0.AXkAs\u2026" not in stderr  # only a 6-character prefix
+    for code in CODES:
+        assert code not in stderr
+        assert code[6:20] not in stderr
+        for path, content in snapshot(tmp_path).items():
+            assert code.encode() not in content, f"the code reached {path}"
+
+
+def _captures(host):
     for i, code in enumerate(CODES):
         reply = host.request({"id": i, "type": "capture", "uri": f"{BROKER}?code={code}&state=s{i}",
                               "source": {"channel": "navigate", "page_url": SIGNIN, "tab_id": 2, "opener_tab_id": 1,
@@ -42,13 +77,5 @@ def test_captures_at_debug_level_leave_no_code_anywhere(tmp_path):
     host.request({"id": "x", "type": "capture", "uri": f"{BROKER}?code={CODES[0]}", "source": {"page_url": "https://evil.example/"}})
     host.send_raw(b"\x05\x00\x00\x00{bad}")
     host.recv()
-    time.sleep(0.3)  # let the event-stream thread write whatever it writes
-    status, _, stderr = host.close()
-    assert status == 0
-    assert "DEBUG" in stderr and "capture" in stderr, "the log must be verbose for this test to mean anything"
-    assert "0.AXkAs\u2026" not in stderr  # only a 6-character prefix
-    for code in CODES:
-        assert code not in stderr
-        assert code[6:20] not in stderr
-        for path, content in snapshot(tmp_path).items():
-            assert code.encode() not in content, f"the code reached {path}"
+    host.request({"id": "last", "type": "report", "capture_id": reply["result"]["capture_id"], "outcome": "filled",
+                  "detail": "last"})

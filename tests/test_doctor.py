@@ -20,7 +20,8 @@ OTHER_ID = "abcdefghijklmnopabcdefghijklmnop"
 
 @pytest.fixture
 def env(tmp_path):
-    return {"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
+    # PATH: no browser program of this machine is "found" (install detects them there).
+    return {"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "", "PATH": str(tmp_path / "no-bin")}
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from hostproc import HostProcess
+from hostproc import HostProcess, sigint_as_in_a_terminal
 
 from codecatch import events, stream_client
 
@@ -109,7 +109,8 @@ class Cli:
 
     def __init__(self, env, *args):
         self.proc = subprocess.Popen([sys.executable, "-m", "codecatch.cli", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=sigint_as_in_a_terminal)  # it may be sent Ctrl-C
         self.err_lines = queue.Queue()
         self.err_seen = []
         self.out_lines = queue.Queue()
@@ -156,8 +157,6 @@ class Cli:
             out.append(line)
 
     def interrupt(self):
-        import signal
-
         self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(WAIT_S)
 
@@ -358,6 +357,16 @@ def test_wait_times_out_with_status_3(hosts, cli):
     status, out = cli("wait", "--timeout", "0.5").finish()
     assert status == 3 and out == []
     assert time.monotonic() - started < 5
+
+
+def test_wait_tells_no_host_from_no_capture(hosts, cli):
+    alone = cli("wait", "--timeout", "0.5")  # no host at all
+    assert alone.finish() == (4, [])
+    alone.expect_err("no browser host ran within 0.5 s")
+    hosts()
+    waited = cli("wait", "--timeout", "0.5")
+    assert waited.finish() == (3, [])
+    waited.expect_err("no capture within 0.5 s (listened to 1 browser host)")
 
 
 def test_a_host_that_exits_is_reported_and_watch_keeps_going(hosts, cli):

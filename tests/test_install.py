@@ -453,3 +453,77 @@ def test_leftovers_never_touch_a_file_changed_since(linux):
     (linux.home / ".mozilla/firefox").rmdir()
     remove(plan(linux, for_removal=True), linux, leftovers=True)
     assert firefox.read_text() == '{"edited": true}'
+
+
+# ---------------------------------------------------------------- detecting a browser never started
+
+def _program(folder: Path, name: str, body: bytes = b"\x7fELF") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(body)
+    (folder / name).chmod(0o755)
+    return folder / name
+
+
+def test_a_browser_never_started_is_found_by_its_program_and_its_folder_is_created(linux, tmp_path):
+    # Chromium installed (its program on PATH) but never started: no ~/.config/chromium.
+    _program(linux.root / "usr/bin", "chromium")
+    layout = linux.with_(env={"PATH": "/usr/local/bin:/usr/bin"})
+    found = B.detect(layout)
+    assert [(loc.browser.name, loc.found_by) for loc in found] == [
+        ("chromium", f"program {linux.root / 'usr/bin/chromium'}")]
+    report = apply(plan(layout), layout)
+    assert report.ok
+    assert (linux.home / ".config/chromium/NativeMessagingHosts" / MANIFEST).read_bytes() == \
+        chromium_bytes(host_of(layout))
+    # uninstall removes the folders install created, so the browser is back to "never started".
+    remove(plan(layout, for_removal=True), layout, leftovers=True)
+    assert not (linux.home / ".config/chromium").exists()
+
+
+def test_the_snap_behind_a_native_name_is_not_the_native_browser(linux):
+    # Ubuntu's /usr/bin/chromium-browser is a script that starts the snap.
+    _program(linux.root / "usr/bin", "chromium-browser", b"#!/bin/sh\nexec /snap/bin/chromium \"$@\"\n")
+    (linux.root / "snap/chromium/current").mkdir(parents=True)
+    layout = linux.with_(env={"PATH": "/usr/bin"})
+    assert [(loc.browser.name, loc.found_by) for loc in B.detect(layout)] == [("chromium-snap", "snap chromium")]
+
+
+def test_flatpak_apps_are_found_by_their_installation(linux):
+    (linux.root / "var/lib/flatpak/app/org.mozilla.firefox").mkdir(parents=True)
+    assert [loc.browser.name for loc in B.detect(linux)] == ["firefox-flatpak"]
+
+
+def test_macos_applications_folder(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    layout = B.Layout(B.MACOS, home, {}, root=tmp_path / "root", executable=fake_python(tmp_path))
+    (layout.root / "Applications/Google Chrome.app").mkdir(parents=True)
+    (home / "Applications/Firefox.app").mkdir(parents=True)
+    found = {loc.browser.name: loc.found_by for loc in B.detect(layout)}
+    assert found == {"chrome": f"application {layout.root / 'Applications/Google Chrome.app'}",
+                     "firefox": f"application {home / 'Applications/Firefox.app'}"}
+    apply(plan(layout), layout)
+    assert (home / "Library/Application Support/Google/Chrome/NativeMessagingHosts" / MANIFEST).exists()
+
+
+def test_windows_program_files(windows, tmp_path):
+    program_files = tmp_path / "Program Files"
+    _program(program_files / "Microsoft/Edge/Application", "msedge.exe")
+    layout = windows.with_(env=dict(windows.env, ProgramFiles=str(program_files)))
+    found = B.detect(layout)
+    assert [(loc.browser.name, loc.found_by) for loc in found] == [
+        ("edge", f"program {program_files / 'Microsoft/Edge/Application/msedge.exe'}")]
+
+
+def test_cli_says_what_it_found_and_what_it_looked_for(tmp_path):
+    bin_dir = tmp_path / "bin"
+    env = {"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "", "PATH": str(bin_dir)}
+    r = CliRunner().invoke(main, ["install"], env=env)
+    assert r.exit_code == 1
+    assert "no browser found" in r.output and "programs on PATH: google-chrome" in r.output
+    assert "--browser NAME" in r.output and "--user-data-dir DIR" in r.output
+    _program(bin_dir, "firefox-esr")
+    r = CliRunner().invoke(main, ["install"], env=env)
+    assert r.exit_code == 0, r.output
+    assert f"found: Firefox (program {bin_dir / 'firefox-esr'})" in r.output
+    assert (tmp_path / "home/.mozilla/native-messaging-hosts" / MANIFEST).exists()

@@ -26,7 +26,8 @@ OTHER_ID = "abcdefghijklmnopabcdefghijklmnop"
 def env(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    return {"HOME": str(home), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
+    # PATH: no browser program of this machine is "found" (install detects them there).
+    return {"HOME": str(home), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "", "PATH": str(tmp_path / "no-bin")}
 
 
 @pytest.fixture
@@ -112,6 +113,22 @@ def test_doctor_checks_a_manifest_install_wrote_for_a_browser_never_started(env)
         assert checks["host answers ping"]["status"] == "ok"
     r = cli(env, "doctor", "--browser", "librewolf")   # no profile, no manifest: still a failure
     assert r.exit_code == 1 and "FAIL  profile folder" in r.output
+    # The headline never says "all good" above a warning.
+    r = cli(env, "doctor", "--browser", "firefox")
+    assert r.exit_code == 0 and "Firefox (firefox): works, with a warning below" in r.output
+    assert "all good" not in r.output.split("Firefox (firefox)")[1].splitlines()[0]
+
+
+def test_uninstall_prints_each_heading_once(tmp_path, env):
+    profile = tmp_path / "profile"
+    assert cli(env, "install", "--browser", "chromium", "--user-data-dir", str(profile)).exit_code == 0
+    (Path(env["HOME"]) / ".mozilla/firefox").mkdir(parents=True)   # Firefox detected, between the two
+    assert cli(env, "install", "--browser", "firefox").exit_code == 0
+    r = cli(env, "uninstall")
+    assert r.exit_code == 0, r.output
+    headings = [line for line in r.output.splitlines() if not line.startswith(" ")]
+    assert len(headings) == len(set(headings)), r.output
+    assert "(recorded):" in headings and "firefox:" in headings
 
 
 # ---------------------------------------------------------------- 3. folders install created
@@ -225,7 +242,8 @@ def test_cli_install_chromium_snap_reports_skipped(env):
 def test_update_advice_points_at_the_clone_not_a_package_index():
     for path in [REPO / "docs/install.md", REPO / "README.md", *(REPO / "host/codecatch/install").glob("*.py")]:
         assert "pip install -U codecatch" not in path.read_text(), path
-    assert "git pull && pip install -U ." in (REPO / "docs/install.md").read_text()
+    for path in (REPO / "docs/install.md", REPO / "README.md"):
+        assert "git pull && .venv/bin/python -m pip install -q -e '.[demo]'" in " ".join(path.read_text().split())
 
 
 # ---------------------------------------------------------------- a tampered record deletes nothing else

@@ -368,3 +368,17 @@ def test_client_name_and_a_different_client_id_conflict():
     assert info.value.reason == "usage" and "give one of --client and --client-id" in info.value.message
     # The same id, spelt out, is not a conflict.
     assert login.resolve_client("teams-powershell", "12128F48-EC9E-42F0-B203-EA49FB6AF367")[0]
+
+
+def test_token_help_says_cache_is_required_and_lists_exit_statuses():
+    from click.testing import CliRunner
+
+    from codecatch.cli import main
+
+    shown = " ".join(CliRunner().invoke(main, ["token", "--help"]).output.split())
+    option = shown.split("Options:")[1].split(" --cache FILE")[1].split(" --account")[0]
+    assert "[required]" in option, option
+    for status in ("0 token printed", "1 Microsoft", "2 unusable options", "4 no usable token", "5 the authority"):
+        assert status in shown, status
+    missing = CliRunner().invoke(main, ["token", "--client", "azure-cli"])
+    assert missing.exit_code == 2 and "Missing option '--cache'" in missing.output

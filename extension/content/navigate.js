@@ -3,7 +3,7 @@
 // document_start: the Navigation API's `navigate` event reports page-initiated
 // navigations (location.replace, links, forms, meta refresh) to the native redirect
 // 3-15 ms after they start, and cancelling it spares the user the browser's "Open
-// xdg-open?" or "Failed to launch" dead end (FIELD-NOTES.md section 3).
+// xdg-open?" or "Failed to launch" dead end (docs/browser-notes.md).
 // https://html.spec.whatwg.org/multipage/nav-history-apis.html#the-navigate-event
 //
 // A classic script (content_scripts cannot be modules) and the check must be

@@ -1,5 +1,5 @@
 // The same redirect reaches us through several channels, 3-95 ms apart
-// (FIELD-NOTES.md section 3): remember what was handled so it is handled once.
+// (docs/browser-notes.md): remember what was handled so it is handled once.
 
 /** A set of keys that forgets each key `ttlMs` after it was added. */
 export class RecentKeys {

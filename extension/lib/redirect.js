@@ -1,4 +1,4 @@
-// Recognising Microsoft's native redirect URIs (FIELD-NOTES.md section 2). The host
+// Recognising Microsoft's native redirect URIs (docs/browser-notes.md). The host
 // does the real parsing and rewriting (PROTOCOL.md); this only decides whether a URL a
 // channel saw is worth sending to it, and how to name it without leaking the code.
 

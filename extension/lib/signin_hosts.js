@@ -1,4 +1,4 @@
-// Microsoft's sign-in hosts, every cloud (FIELD-NOTES.md section 2). A capture is
+// Microsoft's sign-in hosts, every cloud (docs/browser-notes.md). A capture is
 // accepted only from a frame on one of these; manifest.json lists the same hosts
 // (tests/node/manifest.test.js keeps them in step).
 

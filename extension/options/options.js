@@ -1,5 +1,5 @@
 // The options page: the panel rules and preferences live in the host's configuration
-// file (DESIGN.md: one place), read and written through the background
+// file (one place: the CLI edits the same file), read and written through the background
 // (`config.get` / `config.set`, PROTOCOL.md). Filling an origin also needs the
 // browser's permission, asked here in the click that adds or grants the panel (a user
 // gesture). Nothing is kept in extension storage.
@@ -69,6 +69,10 @@ function panelRow(panel, index) {
   const host = new URL(panel.origin).host;
 
   const origin = Object.assign(document.createElement('td'), { className: 'origin', textContent: panel.origin });
+  if (isPlainHttp(panel.origin)) {
+    // The same warning `codecatch panel add` gives, kept beside the rule.
+    origin.append(Object.assign(document.createElement('div'), { className: 'warning', textContent: t('plainHttpShort') }));
+  }
   const selector = Object.assign(document.createElement('input'), {
     type: 'text', value: panel.selector ?? '', placeholder: t('selectorPlaceholder'),
   });
@@ -157,9 +161,16 @@ $('add-panel').addEventListener('submit', (event) => {
   requestPermission(origin);
   const panel = { origin, selector: form.elements.selector.value.trim() || null, value: form.elements.value.value };
   save({ panels: [...config.panels, panel] }).then((ok) => {
-    if (ok) form.reset();
+    if (!ok) return;
+    form.reset();
+    if (isPlainHttp(origin)) say(t('plainHttpWarning', origin), true);
   });
 });
+
+/** An http:// panel: the code, a credential, would cross the network unencrypted. */
+function isPlainHttp(origin) {
+  return origin.startsWith('http://');
+}
 
 for (const name of BOOLS) {
   $('settings').elements[name].addEventListener('change', (event) => save({ [name]: event.target.checked }));

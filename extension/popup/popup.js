@@ -5,8 +5,11 @@
 
 import { fillTab, originPattern } from '../fill.js';
 import { localize, t } from '../ui/i18n.js';
+import { GECKO_ID } from '../lib/identity.js';
 import { timeLeft } from '../lib/summary.js';
-import { appLine, badgeFor, expiryLine, hostLine, isExpired, openerLine, recentLine, signinLine } from '../ui/view.js';
+import {
+  appLine, badgeFor, browserNameFrom, expiryLine, hostFix, hostLine, isExpired, openerLine, recentLine, signinLine,
+} from '../ui/view.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const $ = (id) => document.getElementById(id);
@@ -47,6 +50,7 @@ function render() {
   $('host-status').textContent = host.text;
   $('host-status').classList.toggle('problem', host.problem);
   $('retry').hidden = !host.problem;
+  renderFix(status.connection?.state === 'connected' ? null : status.connection?.problem);
 
   const badge = badgeFor(status);
   $('state').textContent = badge.text ? `${badge.text} · ${badge.label}` : badge.label;
@@ -54,7 +58,8 @@ function render() {
 
   const latest = status.latest;
   $('capture').hidden = !latest;
-  $('no-capture').hidden = Boolean(latest);
+  // After a paste, "nothing caught yet" above the pasted result would contradict it.
+  $('no-capture').hidden = Boolean(latest) || Boolean(pasted);
   if (latest) renderCapture(latest);
   renderArmed();
   renderUnverified(status.unverified ?? []);
@@ -67,6 +72,32 @@ function render() {
     list.dataset.lines = JSON.stringify(lines);
     list.replaceChildren(...lines.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
   }
+}
+
+// What the browser is (for the command to paste): see browserNameFrom in ui/view.js.
+const thisBrowser = browserNameFrom({ userAgent: navigator.userAgent, brands: navigator.userAgentData?.brands });
+
+function renderFix(problem) {
+  const fix = hostFix(problem, {
+    browser: thisBrowser,
+    extensionId: api.runtime.id,
+    // Loaded with the manifest's `key`, this build has the id `codecatch install`
+    // allows; a store build or a copy without the key has another one.
+    ownId: thisBrowser === 'firefox' ? GECKO_ID : (api.runtime.getManifest().key ? api.runtime.id : null),
+  });
+  $('host-browser-says').hidden = !fix.browserSays;
+  $('host-browser-says').textContent = fix.browserSays ? t('browserSays', fix.browserSays) : '';
+  $('host-fix').hidden = fix.steps.length === 0;
+  const key = JSON.stringify(fix.steps);
+  const list = $('host-fix-steps');
+  if (list.dataset.steps === key) return; // re-rendered every second: keep a selection
+  list.dataset.steps = key;
+  list.replaceChildren(...fix.steps.map(({ text, command }) => {
+    const item = document.createElement('li');
+    const code = Object.assign(document.createElement('code'), { textContent: command });
+    item.append(text, document.createElement('br'), code);
+    return item;
+  }));
 }
 
 function renderCapture(latest) {
@@ -223,6 +254,7 @@ async function parsePasted() {
   const reply = await ask({ type: 'parse', text });
   pasted = reply?.ok ? reply.result : null;
   renderPasted();
+  render();
   if (!reply?.ok) say(reply?.message ?? t('parseFailed'), true);
   else say(pasted.kind === 'error' ? t('pastedError', pasted.aadsts ?? pasted.error ?? '') : t('pastedCode'));
 }

@@ -128,12 +128,18 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
         else:
             report = installer.apply(targets, layout, force=force, dry_run=dry_run)
     except (UnknownBrowser, installer.InstallError) as exc:
-        raise click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))
+        raise (click.UsageError(str(exc)) if isinstance(exc, UnknownBrowser) else click.ClickException(str(exc))) from None
     except OSError as exc:
-        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}")
+        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}") from None
     if remove:
         report.todo = []
-    click.echo("\n".join(text.report_lines(report, title="uninstall" if remove else "install")))
+    detected = not remove and not browsers and not user_data_dir
+    from .install.browsers import looked_for
+
+    click.echo("\n".join(text.report_lines(
+        report, title="uninstall" if remove else "install",
+        found=[t.location for t in targets] if detected else None,
+        looked_for=looked_for(layout) if detected else ())))
     if not report.ok or (not remove and not report.changes):
         sys.exit(1)  # refused, or (install) registered nothing: a script must not carry on
 
@@ -184,7 +190,7 @@ def doctor(browsers, user_data_dir, extension_ids, system, timeout, as_json):
         found = doc.diagnose(current_layout(), browsers, extension_ids=extension_ids, system=system,
                              timeout=timeout, user_data_dir=Path(user_data_dir) if user_data_dir else None)
     except UnknownBrowser as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(str(exc)) from None
     result = doc.summary(found)
     click.echo(json.dumps(result, indent=2) if as_json else "\n".join(text.doctor_lines(found)))
     sys.exit(0 if result["ok"] else 1)
@@ -217,7 +223,7 @@ def _save_config(change):
     try:
         return config.save(change(current))
     except CodecatchError as exc:
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
 
 
 @panel.command("list")
@@ -236,7 +242,7 @@ def panel_list(as_json):
     if not rules:
         click.echo("no panel rules: codecatch fills the tab that opened the sign-in, finding the field itself")
     for rule in rules:
-        click.echo(f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}")
+        click.echo(_rule_text(rule))
 
 
 @panel.command("add")
@@ -245,7 +251,8 @@ def panel_list(as_json):
 @click.option("--value", "value_kind", type=click.Choice(["url", "code"]), default="url", show_default=True,
               help="Fill the whole https URL or the bare code.")
 def panel_add(origin, selector, value_kind):
-    """Add or replace the rule for ORIGIN (https://panel.example.com)."""
+    """Add the rule for ORIGIN (https://panel.example.com), or replace the one it has
+    (in place; the old rule is printed)."""
     from . import config
     from .errors import CodecatchError
 
@@ -263,8 +270,28 @@ def panel_add(origin, selector, value_kind):
         click.echo(f"codecatch: warning: {wanted} is plain http: the code (a credential) would cross the "
                    "network unencrypted; use the panel's https address if it has one.", err=True)
     rule = {"origin": wanted, "selector": selector, "value": value_kind}
-    saved = _save_config(lambda c: dict(c, panels=[p for p in c["panels"] if p["origin"] != wanted] + [rule]))
-    click.echo(f"saved: {next(p for p in saved['panels'] if p['origin'] == wanted)['origin']}")
+    # An existing rule for the origin is replaced where it stands, and the output says
+    # what it was: a script that runs `panel add` twice must not fail (no --replace
+    # needed), the options page edits a rule in place too, and nothing changes unsaid.
+    before = {}
+
+    def change(c):
+        before.update(next((p for p in c["panels"] if p["origin"] == wanted), {}))
+        if before:
+            return dict(c, panels=[rule if p["origin"] == wanted else p for p in c["panels"]])
+        return dict(c, panels=c["panels"] + [rule])
+
+    _save_config(change)
+    if not before:
+        click.echo(f"added: {_rule_text(rule)}")
+    elif before == rule:
+        click.echo(f"unchanged: {_rule_text(rule)}")
+    else:
+        click.echo(f"replaced: {_rule_text(rule)}\n  (was: {_rule_text(before)})")
+
+
+def _rule_text(rule):
+    return f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}"
 
 
 @panel.command("remove")
@@ -297,12 +324,13 @@ _LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4
                "network": 5}
 
 
-def _login_options(f):
+def _login_options(f, cache_required=False):
     f = click.option("--ca-bundle", type=click.Path(dir_okay=False), envvar="CODECATCH_CA_BUNDLE", metavar="FILE",
                      help="CA certificates to trust for the authority (a private CA or a TLS-inspecting proxy).")(f)
     f = click.option("--account", metavar="USER", help="Which cached account to use (user name).")(f)
-    f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="MSAL token cache file (created with mode 0600); later runs refresh from it.")(f)
+    f = click.option("--cache", type=click.Path(dir_okay=False), metavar="FILE", required=cache_required,
+                     help=("The MSAL token cache file that `codecatch login --cache` wrote." if cache_required else
+                           "MSAL token cache file (created with mode 0600); later runs refresh from it."))(f)
     f = click.option("--format", "fmt", type=click.Choice(["token", "json"]), default="token", show_default=True,
                      help="Print the access token, or MSAL's whole result as JSON.")(f)
     f = click.option("--authority-host", metavar="HOST",
@@ -390,13 +418,17 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
 
 
 @main.command()
-@_login_options
+@lambda f: _login_options(f, cache_required=True)
 def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle):
-    """Print a token from the --cache file, refreshing it silently; never opens a browser."""
+    """Print a token from the --cache FILE (required), refreshing it silently; never opens a browser.
+
+    The access token goes to stdout. Exit status: 0 token printed, 1 Microsoft refused
+    the refresh, 2 unusable options (--cache missing, an unknown client), 4 no usable
+    token for that client and account in the cache (run `codecatch login --cache FILE`
+    first), 5 the authority cannot be reached (docs/login.md).
+    """
     from . import login as lg
 
-    if not cache:
-        raise click.UsageError("--cache FILE is required (the file `codecatch login --cache FILE` wrote).")
     try:
         cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
         result = lg.token(cfg, cache, username=account)
@@ -453,21 +485,34 @@ def wait(timeout, fmt, state, claim):
     """Wait for the next capture from a browser host and print it, e.g. URL=$(codecatch wait).
 
     Exit status: 0 for a code, 1 for an error response from Microsoft (hint on stderr),
-    2 for a usage error, 3 on timeout, 4 when the event stream cannot be used.
+    2 for a usage error, 3 on timeout while listening to a browser host, 4 when no
+    browser host ran within --timeout or the event stream cannot be used.
     """
     from . import stream_client as sc
 
     if claim and not state:
         raise click.UsageError("--claim needs --state (the capture to claim).")
+    hosts_seen = set()
+
+    def on_status(kind, advert):
+        if kind == "connected":
+            hosts_seen.add(advert.pid)
+        _stream_status(kind, advert)
+
     try:
-        capture = sc.wait_for_capture(timeout=timeout, state=state, claim=claim, on_status=_stream_status)
+        capture = sc.wait_for_capture(timeout=timeout, state=state, claim=claim, on_status=on_status)
     except KeyboardInterrupt:
         sys.exit(130)
     except sc.StreamError as exc:
         click.echo(f"codecatch: {exc}", err=True)
         sys.exit(EXIT_NO_STREAM)
+    if capture is None and not hosts_seen:
+        click.echo(f"codecatch: no browser host ran within {timeout:g} s, so nothing could be captured: open "
+                   "the browser with the codecatch extension (`codecatch doctor` checks the set-up).", err=True)
+        sys.exit(EXIT_NO_STREAM)
     if capture is None:
-        click.echo(f"codecatch: no capture within {timeout:g} s.", err=True)
+        click.echo(f"codecatch: no capture within {timeout:g} s (listened to {len(hosts_seen)} browser "
+                   f"host{'s' if len(hosts_seen) != 1 else ''}).", err=True)
         sys.exit(EXIT_TIMEOUT)
     response = capture["response"]
     if fmt == "json":

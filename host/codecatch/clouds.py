@@ -1,4 +1,4 @@
-"""Microsoft's sign-in hosts, by cloud (FIELD-NOTES.md section 2). Pure data."""
+"""Microsoft's sign-in hosts, by cloud (docs/browser-notes.md section 2). Pure data."""
 
 # host -> cloud name. A sign-in can hop between clouds, so every host is trusted.
 SIGNIN_HOSTS = {
@@ -14,7 +14,7 @@ SIGNIN_HOSTS = {
     "login.chinacloudapi.cn": "china",
 }
 
-# Well-known public clients (FIELD-NOTES.md section 2): id -> name.
+# Well-known public clients (docs/browser-notes.md section 2): id -> name.
 KNOWN_CLIENTS = {
     "12128f48-ec9e-42f0-b203-ea49fb6af367": "Teams PowerShell",
     "fb78d390-0c51-40cd-8e17-fdbfab77341b": "Exchange Online PowerShell",

@@ -3,7 +3,7 @@
 
 The native host imports this module right after its greeting; the module itself only
 needs the standard library's cheap modules. asyncio and websockets (about 86 ms, see
-FIELD-NOTES.md section 4) are imported in the stream's own daemon thread, which runs
+docs/browser-notes.md section 4) are imported in the stream's own daemon thread, which runs
 its own event loop, so the browser's requests never wait for them.
 
 The host's main thread hands events over with `loop.call_soon_threadsafe`; each client

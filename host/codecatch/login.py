@@ -13,7 +13,7 @@ and return what the sign-in ended on. `stream_receiver` (the local event stream,
 the default), `paste_receiver` (stdin) and the tests' fakes are receivers.
 
 This module imports msal and requests only inside functions: `import codecatch.cli`
-and the native host never pay for them (FIELD-NOTES.md section 4: msal alone costs
+and the native host never pay for them (docs/browser-notes.md section 4: msal alone costs
 about 120 ms). Nothing here prints; the CLI does.
 """
 
@@ -37,7 +37,7 @@ class Client:
     redirect_uri: str  # the registered custom-scheme redirect used by default
 
 
-# FIELD-NOTES.md section 2. The default redirect is a custom scheme the browser cannot
+# docs/browser-notes.md section 2. The default redirect is a custom scheme the browser cannot
 # open, which is exactly what the extension catches; never http://localhost.
 CLIENTS = {
     "teams-powershell": Client(
@@ -161,7 +161,7 @@ def http_session(ca_bundle=None):
     """The HTTP client for MSAL: requests, trusting `ca_bundle` if given.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
-    `verify` (FIELD-NOTES.md section 5), which would silently drop --ca-bundle; this
+    `verify` (docs/browser-notes.md section 5), which would silently drop --ca-bundle; this
     session pins it and still honours the proxy variables.
     """
     import requests
@@ -202,7 +202,7 @@ def application(cfg, cache=None, http_client=None):
 
 class Flow:
     """One authorization-code flow. Redeemable once: MSAL itself would redeem a flow
-    dict twice (FIELD-NOTES.md section 5), so the flow is dropped on first use,
+    dict twice (docs/browser-notes.md section 5), so the flow is dropped on first use,
     successful or not (its PKCE verifier must not outlive the code)."""
 
     def __init__(self, app, cfg):

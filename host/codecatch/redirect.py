@@ -3,7 +3,7 @@
 Pure functions over strings; no I/O. Everything here is what `codecatch parse`, the
 native host and the tests share.
 
-The rules (FIELD-NOTES.md section 2, DESIGN.md "Rules that hold everywhere"):
+The rules (docs/browser-notes.md section 2):
 - only Microsoft's native redirect schemes are recognised and rewritten; anything
   else is refused with a reason;
 - the rewrite keeps everything after the scheme byte for byte (no decoding and
@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 from .clouds import KNOWN_CLIENTS, SIGNIN_HOSTS, authority_problem
 from .errors import RedirectError
 
-CODE_LIFETIME_S = 600  # "expires after about 10 minutes" (FIELD-NOTES.md section 2)
+CODE_LIFETIME_S = 600  # "expires after about 10 minutes" (docs/browser-notes.md section 2)
 
 SUCCESS_PARAMS = ("code", "state", "session_state", "client_info", "cloud_instance_host_name")
 ERROR_PARAMS = (
@@ -71,7 +71,7 @@ _INVISIBLE = re.compile(
     "[\x00-\x20\x7f-\xa0\u00ad\u061c\u115f\u1160\u180e\u2000-\u200f\u2028-\u202f"
     "\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
 )
-# Browser console messages (FIELD-NOTES.md sections 1 and 3): (head, tail). The URI is
+# Browser console messages (docs/browser-notes.md sections 1 and 3): (head, tail). The URI is
 # what lies between a head and the next tail on the same line, so a quote inside the
 # URI does not cut it short and two messages pasted together stay two.
 _MESSAGES = (
@@ -397,7 +397,7 @@ def _path_of(url):
         i = after.find(sep)
         if i != -1:
             cut = min(cut, i)
-    return re.split(r"[?#]", after[cut:], 1)[0]
+    return re.split(r"[?#]", after[cut:], maxsplit=1)[0]
 
 
 def split_uri(uri):

@@ -40,7 +40,7 @@ class ChromiumDriver:
 
     def click_continue(self, signin):
         signin.wait_for_selector("#idSIButton9", state="visible", timeout=10_000)
-        # A fresh tab, so a trusted click is not swallowed (FIELD-NOTES.md section 3).
+        # A fresh tab, so a trusted click is not swallowed (docs/browser-notes.md section 3).
         signin.click("#idSIButton9", no_wait_after=True)
 
     def field_value(self, panel):

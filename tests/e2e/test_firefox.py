@@ -4,7 +4,7 @@ extension installed as a temporary add-on and the real host registered by
 
 import pytest
 
-from .scenarios import SCENARIOS, run, wait_for
+from .scenarios import QUIET_S, SCENARIOS, run, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,15 +66,21 @@ def test_a_framed_signin_page_steered_by_its_parent_fills_nothing(firefox_driver
         wd.switch_to.window(wait_new_handle(wd, before))
     wait_loaded(wd, evil_url)
     wd.execute_script("const f = document.createElement('iframe'); f.src = arguments[0];"
+                      " f.onload = () => { document.body.dataset.framed = 'loaded'; };"
                       " document.body.appendChild(f);",
                       site.url("login.microsoftonline.com", "/common/oauth2/v2.0/authorize", with_port=True))
-    time.sleep(1.0)  # the framed sign-in page loads
+    assert wait_for(lambda: wd.execute_script("return document.body.dataset.framed") == "loaded", 10.0), \
+        "the framed sign-in page never loaded"
     wd.execute_script("document.querySelector('iframe').src = arguments[0];", target)
 
-    time.sleep(2.0)  # the capture channels answer in well under a second
+    # Seen, and refused for the right reason (not merely missed): wait for that, not a
+    # fixed time a busy machine may overrun.
+    def refused():
+        return [i for i in d.extension_status()["ignored"]
+                if i["reason"] == "framed_signin" and i["page_host"] == "login.microsoftonline.com"]
+
+    assert wait_for(refused, 10.0), d.extension_status()["ignored"]
+    time.sleep(QUIET_S)  # then a late fill through another channel would show
     assert d.field_value(panel) == "", "a page steered its own code into the panel through a frame"
     status = d.extension_status()
     assert not [c for c in status["captures"] if EVIL_CODE[:12] in json.dumps(c)], status["captures"]
-    # Seen, and refused for the right reason (not merely missed).
-    assert any(i["reason"] == "framed_signin" and i["page_host"] == "login.microsoftonline.com"
-               for i in status["ignored"]), status["ignored"]

@@ -1,5 +1,5 @@
 """The mock itself, without a browser: what the sign-in answers, byte for byte where
-it matters (FIELD-NOTES.md section 2)."""
+it matters (docs/browser-notes.md section 2)."""
 
 import re
 import socket

@@ -11,7 +11,7 @@ ever exercised there. Here:
 - Chromium is started by this file (not by Playwright) with `--remote-debugging-port=0`
   and the flags of `mockbrowser.launch_options`, then reached with
   `connect_over_cdp`, because `Extensions.triggerAction` needs a browser-level CDP
-  session, which a persistent context does not have (FIELD-NOTES.md 3b).
+  session, which a persistent context does not have (docs/browser-notes.md section 3b).
 
 What was found while writing this (Chromium 156.0.8078.108, Debian):
 

@@ -39,6 +39,13 @@ def open_popup(context, over=None):
     return page
 
 
+def test_connected_with_nothing_caught_reads_ready(chromium_context):
+    popup = open_popup(chromium_context)
+    expect(popup.locator("#state")).to_have_text("ready")  # not "waiting" beside "Connected"
+    expect(popup.locator("#host-fix")).to_be_hidden()
+    expect(popup.locator("#host-browser-says")).to_be_hidden()
+
+
 def tab_id(ext_page, url):
     ids = ext_page.evaluate("(u) => chrome.tabs.query({}).then((t) => t.filter((x) => x.url === u).map((x) => x.id))", url)
     assert len(ids) == 1, f"expected one tab at {url}, found {ids}"
@@ -86,6 +93,8 @@ def test_paste_console_line_and_copy_url(chromium_context):
     expect(popup.locator("#pasted-app")).to_have_text(f"Teams PowerShell ({TEAMS})")
     expect(popup.locator("#pasted-code")).to_contain_text(code[:6] + "…")
     assert code not in popup.locator("body").inner_text(), "the popup shows the whole code"
+    expect(popup.locator("#action-result")).to_have_text("Found an authorization code.")
+    expect(popup.locator("#no-capture")).to_be_hidden()  # not "No code caught" above it
 
     pasted.get_by_role("button", name="Copy URL").click()
     expect(popup.locator("#action-result")).to_have_text("Copied the URL.")
@@ -298,13 +307,35 @@ def context_without_host(chromium_executable, tmp_path, extension_dir, mock_site
             context.close()
 
 
+def test_options_warns_about_a_plain_http_panel(chromium_context):
+    options = chromium_context.new_page()
+    options.goto(OPTIONS)
+    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
+    form = options.locator("#add-panel")
+    form.get_by_label("Origin").fill("http://plain-panel.example")
+    form.get_by_role("button", name="Add panel").click()
+    expect(options.locator("#config-status")).to_contain_text(
+        "http://plain-panel.example is plain http: the code (a credential) would cross the network unencrypted")
+    expect(options.locator("tr[data-origin='http://plain-panel.example'] .warning")).to_have_text(
+        "plain http: the code would cross the network unencrypted")
+    expect(options.locator("tr[data-origin='https://panel.test'] .warning")).to_have_count(0)
+
+
 def test_host_missing_message(context_without_host):
     popup = context_without_host.new_page()
     popup.goto(POPUP)
     status_line = popup.locator("#host-status")
     expect(status_line).to_contain_text("native host is not installed", timeout=10_000)
-    expect(status_line).to_contain_text("run `codecatch install`")
+    assert "`" not in popup.locator("header").inner_text()
     expect(status_line).to_have_class("problem")
+    # The browser's own words, which docs/install.md's troubleshooting is keyed by.
+    expect(popup.locator("#host-browser-says")).to_have_text(
+        "The browser says: “Specified native messaging host not found.”")
+    # The commands for this browser; this profile was started with --user-data-dir,
+    # which the extension cannot see, so that case is offered as the second step.
+    steps = popup.locator("#host-fix-steps code")
+    expect(steps).to_have_text(["codecatch install --browser chromium",
+                                "codecatch install --browser chromium --user-data-dir DIR"])
     expect(popup.locator("#state")).to_have_text("! · host missing")
     expect(popup.get_by_role("button", name="Retry")).to_be_visible()
 

@@ -2,12 +2,13 @@
 
 Pure: every function takes a `Layout` (operating system, home folder, environment,
 registry) and returns paths; nothing here touches the disk except `detect`, which
-only asks whether a profile folder exists.
+only asks whether a profile folder, a program on PATH or an application folder exists
+(a browser installed but never started has no profile folder yet).
 
 Sources: Chrome https://developer.chrome.com/docs/extensions/develop/concepts/native-messaging#native-messaging-host-location ,
 Firefox https://developer.mozilla.org/en-US/docs/Mozilla/Add-ons/WebExtensions/Native_manifests#manifest_location ,
 Edge https://learn.microsoft.com/microsoft-edge/extensions/developer-guide/native-messaging ,
-and FIELD-NOTES.md section 4.
+and docs/browser-notes.md section 4.
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ class Browser:
     macos_system_hosts: Optional[str] = None
     windows_profile: Optional[str] = None
     windows_key: Optional[str] = None   # under HKCU\ or HKLM\
+    # How to tell the browser is installed when it was never started: programs looked
+    # up on PATH (Linux), application bundles (macOS, in /Applications or
+    # ~/Applications), executables under Program Files or %LOCALAPPDATA% (Windows).
+    linux_programs: tuple[str, ...] = ()
+    macos_apps: tuple[str, ...] = ()
+    windows_programs: tuple[str, ...] = ()
 
     @property
     def sandbox(self) -> Optional[str]:
@@ -110,20 +117,31 @@ def _chromium(name, label, config_dir, system_dir, mac_dir, mac_system, win_prof
 NATIVE = [
     _chromium("chrome", "Google Chrome", "google-chrome", "etc/opt/chrome/native-messaging-hosts",
               "Google/Chrome", "Library/Google/Chrome/NativeMessagingHosts",
-              "localappdata:Google/Chrome/User Data", r"Software\Google\Chrome\NativeMessagingHosts"),
+              "localappdata:Google/Chrome/User Data", r"Software\Google\Chrome\NativeMessagingHosts",
+              linux_programs=("google-chrome", "google-chrome-stable", "google-chrome-beta"),
+              macos_apps=("Google Chrome.app",), windows_programs=("Google/Chrome/Application/chrome.exe",)),
     _chromium("chromium", "Chromium", "chromium", "etc/chromium/native-messaging-hosts",
               "Chromium", "Library/Application Support/Chromium/NativeMessagingHosts",
-              "localappdata:Chromium/User Data", r"Software\Chromium\NativeMessagingHosts"),
+              "localappdata:Chromium/User Data", r"Software\Chromium\NativeMessagingHosts",
+              linux_programs=("chromium", "chromium-browser"),
+              macos_apps=("Chromium.app",), windows_programs=("Chromium/Application/chrome.exe",)),
     _chromium("edge", "Microsoft Edge", "microsoft-edge", "etc/opt/edge/native-messaging-hosts",
               "Microsoft Edge", "Library/Microsoft/Edge/NativeMessagingHosts",
-              "localappdata:Microsoft/Edge/User Data", r"Software\Microsoft\Edge\NativeMessagingHosts"),
+              "localappdata:Microsoft/Edge/User Data", r"Software\Microsoft\Edge\NativeMessagingHosts",
+              linux_programs=("microsoft-edge", "microsoft-edge-stable", "microsoft-edge-beta"),
+              macos_apps=("Microsoft Edge.app",), windows_programs=("Microsoft/Edge/Application/msedge.exe",)),
     _chromium("brave", "Brave", "BraveSoftware/Brave-Browser", "etc/opt/chrome/native-messaging-hosts",
               "BraveSoftware/Brave-Browser", "Library/Google/Chrome/NativeMessagingHosts",
               "localappdata:BraveSoftware/Brave-Browser/User Data",
-              r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts"),
+              r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
+              linux_programs=("brave-browser", "brave-browser-stable", "brave"),
+              macos_apps=("Brave Browser.app",),
+              windows_programs=("BraveSoftware/Brave-Browser/Application/brave.exe",)),
     _chromium("vivaldi", "Vivaldi", "vivaldi", "etc/opt/vivaldi/native-messaging-hosts",
               "Vivaldi", "Library/Application Support/Vivaldi/NativeMessagingHosts",
-              "localappdata:Vivaldi/User Data", r"Software\Vivaldi\NativeMessagingHosts"),
+              "localappdata:Vivaldi/User Data", r"Software\Vivaldi\NativeMessagingHosts",
+              linux_programs=("vivaldi", "vivaldi-stable"),
+              macos_apps=("Vivaldi.app",), windows_programs=("Vivaldi/Application/vivaldi.exe",)),
     # Opera has no location of its own: it reads Google Chrome's (user level).
     Browser("opera", "Opera", CHROMIUM, shares_with="chrome",
             linux_profile="config:opera",
@@ -133,7 +151,8 @@ NATIVE = [
             macos_hosts="appsupport:Google/Chrome/NativeMessagingHosts",
             macos_system_hosts="Library/Google/Chrome/NativeMessagingHosts",
             windows_profile="appdata:Opera Software/Opera Stable",
-            windows_key=r"Software\Google\Chrome\NativeMessagingHosts"),
+            windows_key=r"Software\Google\Chrome\NativeMessagingHosts",
+            linux_programs=("opera",), macos_apps=("Opera.app",), windows_programs=("Programs/Opera/opera.exe",)),
     Browser("firefox", "Firefox", FIREFOX,
             linux_profile="home:.mozilla/firefox",
             linux_hosts="home:.mozilla/native-messaging-hosts",
@@ -142,7 +161,9 @@ NATIVE = [
             macos_hosts="appsupport:Mozilla/NativeMessagingHosts",
             macos_system_hosts="Library/Application Support/Mozilla/NativeMessagingHosts",
             windows_profile="appdata:Mozilla/Firefox",
-            windows_key=r"Software\Mozilla\NativeMessagingHosts"),
+            windows_key=r"Software\Mozilla\NativeMessagingHosts",
+            linux_programs=("firefox", "firefox-esr"),
+            macos_apps=("Firefox.app",), windows_programs=("Mozilla Firefox/firefox.exe",)),
     Browser("librewolf", "LibreWolf", FIREFOX,
             linux_profile="home:.librewolf",
             linux_hosts="home:.librewolf/native-messaging-hosts",
@@ -151,7 +172,8 @@ NATIVE = [
             macos_hosts="appsupport:LibreWolf/NativeMessagingHosts",
             macos_system_hosts="Library/Application Support/LibreWolf/NativeMessagingHosts",
             windows_profile="appdata:librewolf",
-            windows_key=r"Software\LibreWolf\NativeMessagingHosts"),
+            windows_key=r"Software\LibreWolf\NativeMessagingHosts",
+            linux_programs=("librewolf",), macos_apps=("LibreWolf.app",), windows_programs=("LibreWolf/librewolf.exe",)),
 ]
 
 # Flatpak builds keep everything under ~/.var/app/<app-id>/ (Linux only, user level).
@@ -211,6 +233,7 @@ class Location:
     system: bool = False
     user_data_dir: bool = False
     app_dir: Optional[Path] = None   # Flatpak: ~/.var/app/<id>, visible inside the sandbox
+    found_by: Optional[str] = None   # how `detect` knew the browser is there
 
 
 def _resolve(spec: str, layout: Layout, browser: Browser) -> Path:
@@ -275,7 +298,7 @@ def locate(browser: Browser, layout: Layout, *, system: bool = False) -> Optiona
 
 def locate_user_data_dir(browser: Browser, user_data_dir: Path, layout: Layout) -> Location:
     """A browser started with --user-data-dir=DIR reads only DIR/NativeMessagingHosts/
-    (probed with Chromium 156, FIELD-NOTES.md section 4)."""
+    (probed with Chromium 156, docs/browser-notes.md section 4)."""
     if browser.family != CHROMIUM:
         raise UnknownBrowser(
             f"--user-data-dir works with Chromium-family browsers only, not {browser.label}")
@@ -288,8 +311,90 @@ def supported(layout: Layout, *, system: bool = False) -> list[Location]:
 
 
 def detect(layout: Layout, *, system: bool = False) -> list[Location]:
-    """Every browser whose profile folder exists, in table order."""
-    return [loc for loc in supported(layout, system=system) if loc.profile.is_dir()]
+    """Every browser that is installed, in table order: its profile folder exists, or
+    (never started yet) its program, application folder or sandbox package does.
+    Each Location's `found_by` says which."""
+    found = []
+    for loc in supported(layout, system=system):
+        how = (f"profile folder {loc.profile}" if loc.profile.is_dir() else installed_evidence(loc.browser, layout))
+        if how:
+            found.append(dataclasses.replace(loc, found_by=how))
+    return found
+
+
+def looked_for(layout: Layout) -> list[str]:
+    """What `detect` looks for on this layout, in words (for "no browser found")."""
+    if layout.os == LINUX:
+        programs = [p for b in NATIVE for p in b.linux_programs]
+        return ["profile folders such as ~/.config/chromium, ~/.config/google-chrome, ~/.mozilla/firefox",
+                "programs on PATH: " + ", ".join(programs),
+                "Flatpak apps (" + ", ".join(b.flatpak_id for b in FLATPAK) + ") and the chromium and firefox snaps"]
+    if layout.os == MACOS:
+        return ["profile folders under ~/Library/Application Support (Google/Chrome, Chromium, Firefox, ...)",
+                "applications in /Applications or ~/Applications: "
+                + ", ".join(a for b in NATIVE for a in b.macos_apps)]
+    return [r"profile folders under %LOCALAPPDATA% and %APPDATA% (Google\Chrome\User Data, Mozilla\Firefox, ...)",
+            r"programs under %ProgramFiles%, %ProgramFiles(x86)% and %LOCALAPPDATA%: "
+            + ", ".join(p.replace("/", "\\") for b in NATIVE for p in b.windows_programs)]
+
+
+def _on_path(name: str, layout: Layout) -> Optional[Path]:
+    for folder in (layout.env.get("PATH") or "").split(":"):
+        if not folder or not Path(folder).is_absolute():
+            continue
+        candidate = layout.root.joinpath(*Path(folder).parts[1:], name) if layout.root != Path("/") \
+            else Path(folder) / name
+        if candidate.is_file() and _is_native_program(candidate):
+            return candidate
+    return None
+
+
+def _is_native_program(path: Path) -> bool:
+    """Not the Snap build hiding behind a native name (/snap/bin/chromium, or Ubuntu's
+    /usr/bin/chromium-browser and /usr/bin/firefox scripts that start the snap): that
+    one is detected as NAME-snap, and registering for it is a different matter."""
+    if "/snap/" in str(path.resolve()) + "/":
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return not (head.startswith(b"#!") and b"/snap/" in head)
+
+
+def installed_evidence(browser: Browser, layout: Layout) -> Optional[str]:
+    """How we can tell `browser` is installed without its profile folder, or None."""
+    if browser.flatpak_id:
+        if layout.os != LINUX:
+            return None
+        for base in (layout.home / ".local/share/flatpak/app", layout.root / "var/lib/flatpak/app"):
+            if (base / browser.flatpak_id).is_dir():
+                return f"Flatpak app {browser.flatpak_id}"
+        return None
+    if browser.snap_name:
+        if layout.os == LINUX and (layout.root / "snap" / browser.snap_name / "current").exists():
+            return f"snap {browser.snap_name}"
+        return None
+    if layout.os == LINUX:
+        for name in browser.linux_programs:
+            found = _on_path(name, layout)
+            if found:
+                return f"program {found}"
+    elif layout.os == MACOS:
+        for app in browser.macos_apps:
+            for base in (layout.root / "Applications", layout.home / "Applications"):
+                if (base / app).is_dir():
+                    return f"application {base / app}"
+    elif layout.os == WINDOWS:
+        bases = [layout.env.get(v) for v in ("ProgramFiles", "PROGRAMFILES", "ProgramFiles(x86)",
+                                              "PROGRAMFILES(X86)", "LOCALAPPDATA")]
+        for base in dict.fromkeys(b for b in bases if b):
+            for rel in browser.windows_programs:
+                exe = Path(base).joinpath(*rel.split("/"))
+                if exe.is_file():
+                    return f"program {exe}"
+    return None
 
 
 def current_layout() -> Layout:

@@ -24,7 +24,8 @@ from . import installer, manifests
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
 WINDOWS_LAUNCHABLE = (".exe", ".bat", ".cmd", ".com")
 SNAP_FIX = "use Chromium from your distribution's packages, its Flatpak, or Google Chrome"
-UPDATE = "update codecatch from your clone (git pull && pip install -U .)"
+UPDATE = ("update codecatch in your clone (git pull && .venv/bin/python -m pip install -q -e '.[demo]', "
+          "as the README's Updating says)")
 
 
 @dataclass
@@ -79,7 +80,7 @@ class PingResult:
 
 
 def host_arguments(family: str, os_name: str, manifest_file: Path, extension_id: str) -> list[str]:
-    """The arguments a browser passes to the host (FIELD-NOTES.md section 4): Chromium the
+    """The arguments a browser passes to the host (docs/browser-notes.md section 4): Chromium the
     caller's origin (and --parent-window on Windows), Firefox the manifest's path and the
     add-on's id."""
     if family == B.FIREFOX:
@@ -280,7 +281,8 @@ def _reinstall_fix(layout, install_fix):
     try:
         installer.host_executable(layout)
     except installer.InstallError:
-        return ("reinstall codecatch from where you got it (in a clone: pip install --force-reinstall .), "
+        return ("reinstall codecatch from where you got it (in a clone: python3 -m venv .venv && "
+                ".venv/bin/python -m pip install -q -e '.[demo]'), "
                 f"then {install_fix}")
     return install_fix
 

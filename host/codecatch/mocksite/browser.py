@@ -1,7 +1,7 @@
 """Putting a real Chromium-family browser in front of the mock: find the browser,
 prepare the extension (with the test panels granted), install the host into a
 throwaway profile through the real installer, and build Playwright's launch options
-(FIELD-NOTES.md section 5). Shared by the end-to-end tests, `codecatch demo` and the
+(docs/browser-notes.md section 5). Shared by the end-to-end tests, `codecatch demo` and the
 benchmark; nothing here starts a browser.
 """
 
@@ -95,8 +95,9 @@ repo_root = source_tree.repo_root
 
 def prepare_extension(source, dest, grant_hosts=PANEL_HOSTS):
     """Copy the extension (manifest.json + extension/) from `source` to `dest`, with
-    https://HOST/* added to host_permissions for each granted panel host: the
-    simulated grant DESIGN.md allows. The `key` stays, so the id stays the same."""
+    https://HOST/* added to host_permissions for each granted panel host: a simulated
+    grant, since the permission prompt needs a user's click (docs/browser-notes.md
+    section 3b). The `key` stays, so the id stays the same."""
     source, dest = Path(source), Path(dest)
     if not (source / "manifest.json").is_file():
         raise FileNotFoundError(f"no manifest.json in {source}: not the codecatch source tree")

@@ -1,6 +1,6 @@
 """The host names the mock plays. Pure data."""
 
-# Microsoft's sign-in hosts of every cloud (FIELD-NOTES.md section 2). The mock
+# Microsoft's sign-in hosts of every cloud (docs/browser-notes.md section 2). The mock
 # answers on all of them, so a test can start a sign-in in any cloud.
 SIGNIN_HOSTS = (
     "login.microsoftonline.com",

@@ -1,5 +1,5 @@
 """A mock of Microsoft's sign-in service, ending the flow the ways the real one does
-(FIELD-NOTES.md section 2):
+(docs/browser-notes.md section 2):
 
 - "302": the authorize request answers 302 to `redirect_uri?code=...&state=...`;
 - "cmsi": the "Confirm My Sign-In" page (pgid CmsiInterrupt); Continue posts to
