@@ -91,7 +91,7 @@ const handlers = {
   // The popup or the options page obtained the browser's grant for this exact origin.
   grant: ({ origin }) => permissions.grant(origin).then(() => ({ ok: true }), () => ({ ok: false, message: `Not an origin: ${origin}` })),
   granted: async ({ origin }) => ({ ok: true, granted: await permissions.has(origin) }),
-  // The options page edits the host's configuration (DESIGN.md: one place for panel rules).
+  // The options page edits the host's configuration (one place for panel rules: PROTOCOL.md "Configuration").
   'config.get': () => hostAnswer('config.get').then(({ result, ...r }) => (r.ok ? { ok: true, config: result } : r)),
   'config.set': ({ config }) => hostAnswer('config.set', { config }).then(({ result, ...r }) => {
     if (!r.ok) return r;

@@ -1,7 +1,7 @@
 // "Fill captured code here": a context-menu item on editable fields and a keyboard
 // command for the focused field. Both grant activeTab for the tab (the user's own
 // gesture), so no host permission is needed; only the top frame is filled (never a
-// cross-origin frame, DESIGN.md).
+// cross-origin frame: SECURITY.md).
 
 export const FILL_HERE_MENU = 'codecatch-fill-here';
 export const FILL_COMMAND = 'fill-focused-field'; // manifest.json "commands"

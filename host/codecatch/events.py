@@ -9,7 +9,7 @@ its own event loop, so the browser's requests never wait for them.
 The host's main thread hands events over with `loop.call_soon_threadsafe`; each client
 has a bounded queue and a client that falls behind is dropped, never waited for.
 
-Security (DESIGN.md, "Local event stream"): the server binds 127.0.0.1 only, on a port
+Security (SECURITY.md; PROTOCOL.md, "Local event stream"): the server binds 127.0.0.1 only, on a port
 the OS picks; the port and a random token go into a file only the user can read; a
 client presents the token in an `Authorization: Bearer` header (checked before the
 websocket handshake completes, with `hmac.compare_digest`); any request carrying an

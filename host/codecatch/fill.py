@@ -1,6 +1,6 @@
 """The fill decision: which tab, which field, which value. Pure.
 
-DESIGN.md: fill only what Microsoft produced (a proof, SECURITY.md), only into a tab
+SECURITY.md: fill only what Microsoft produced (a proof, SECURITY.md), only into a tab
 the user tied to the flow (the sign-in tab's opener, as recorded when the sign-in tab
 was created, or a tab armed from the toolbar), never into a sign-in page; the value is
 the full https URL unless the panel's rule asks for the bare code.
@@ -81,7 +81,7 @@ def decide_fill(response, source, config, *, claimed=False, duplicate=False, exp
     if duplicate:
         return None, "duplicate"
     if expired:
-        return None, "expired"  # DESIGN.md: not filled without the user asking
+        return None, "expired"  # SECURITY.md: not filled without the user asking
     flow = source.get("flow")
     if flow != "signin":
         # The sign-in tab went somewhere else between the authorize request and the
