@@ -140,8 +140,8 @@ function renderUnverified(list) {
   ul.replaceChildren(...list.map((meta) => {
     const li = document.createElement('li');
     const who = [
-      meta.opener_origin ? t('unverifiedOpenedBy', meta.opener_by_page ? meta.opener_origin : openerLine(meta)) : t('openedByYou'),
-      meta.flow_via ? t('unverifiedLeft', meta.flow_via) : null,
+      meta.opener_origin && meta.opener_by_page ? t('unverifiedOpenedBy', new URL(meta.opener_origin).host) : t('unverifiedOpenedByYou'),
+      meta.flow_via ? t(meta.flow === 'left' ? 'unverifiedLeft' : 'unverifiedForeign', meta.flow_via) : null,
     ].filter(Boolean).join(', ');
     const what = meta.code_redacted ? `${appLine(meta)} ${meta.code_redacted}` : appLine(meta);
     li.append(Object.assign(document.createElement('span'), { textContent: t('unverifiedLine', what, meta.page_host ?? '?', who) }));
