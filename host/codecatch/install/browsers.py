@@ -68,144 +68,260 @@ class Layout:
         return dataclasses.replace(self, **changes)
 
 
+# ---------------------------------------------------------------- the table's vocabulary
+
+# The folder each path in the table starts from; `resolve` turns a Place into a Path.
+CONFIG = "config"                  # Linux: $XDG_CONFIG_HOME, else ~/.config
+HOME = "home"                      # the home folder
+FLATPAK_APP = "flatpak-app"        # Linux: ~/.var/app/<the browser's flatpak_id>
+APP_SUPPORT = "app-support"        # macOS: ~/Library/Application Support
+LOCAL_APP_DATA = "local-app-data"  # Windows: %LOCALAPPDATA%
+APP_DATA = "app-data"              # Windows: %APPDATA%
+ROOT = "root"                      # the system's root folder (Layout.root): system-wide places
+
+
+@dataclass(frozen=True)
+class Place:
+    """A folder: `path` (parts separated by /) under the base folder `base`."""
+
+    base: str
+    path: str
+
+
+def in_config(path: str) -> Place:
+    return Place(CONFIG, path)
+
+
+def in_home(path: str) -> Place:
+    return Place(HOME, path)
+
+
+def in_flatpak_app(path: str) -> Place:
+    return Place(FLATPAK_APP, path)
+
+
+def in_app_support(path: str) -> Place:
+    return Place(APP_SUPPORT, path)
+
+
+def in_local_app_data(path: str) -> Place:
+    return Place(LOCAL_APP_DATA, path)
+
+
+def in_app_data(path: str) -> Place:
+    return Place(APP_DATA, path)
+
+
+def in_root(path: str) -> Place:
+    return Place(ROOT, path)
+
+
+@dataclass(frozen=True)
+class OnLinux:
+    profile: Place                        # exists once the browser was started by this user
+    hosts: Place                          # where it reads a user's host manifests
+    system_hosts: Optional[Place] = None  # where it reads system-wide ones (--system)
+    programs: tuple[str, ...] = ()        # looked up on PATH (a browser never started)
+
+
+@dataclass(frozen=True)
+class OnMacOS:
+    profile: Place
+    hosts: Place
+    system_hosts: Place
+    apps: tuple[str, ...] = ()            # application bundles in /Applications or ~/Applications
+
+
+@dataclass(frozen=True)
+class OnWindows:
+    profile: Place
+    registry_key: str                     # under HKCU\ or HKLM\; its value names the manifest file
+    programs: tuple[str, ...] = ()        # executables under Program Files or %LOCALAPPDATA%
+
+
 @dataclass(frozen=True)
 class Browser:
-    name: str             # what the user types: --browser NAME
-    label: str            # what we print
-    family: str           # CHROMIUM or FIREFOX: decides the manifest's shape
-    flatpak_id: Optional[str] = None   # set for the Flatpak build of a browser
-    snap_name: Optional[str] = None    # set for the Snap build of a browser
-    shares_with: Optional[str] = None  # reads another browser's registration (Opera: Chrome's)
-    # Per operating system: the profile folder (relative to a base) and where the host
-    # manifest goes. Bases: "config" (XDG config), "home", "appsupport" (macOS),
-    # "localappdata" / "appdata" (Windows).
-    linux_profile: Optional[str] = None
-    linux_hosts: Optional[str] = None
-    linux_system_hosts: Optional[str] = None
-    macos_profile: Optional[str] = None
-    macos_hosts: Optional[str] = None
-    macos_system_hosts: Optional[str] = None
-    windows_profile: Optional[str] = None
-    windows_key: Optional[str] = None   # under HKCU\ or HKLM\
-    # How to tell the browser is installed when it was never started: programs looked
-    # up on PATH (Linux), application bundles (macOS, in /Applications or
-    # ~/Applications), executables under Program Files or %LOCALAPPDATA% (Windows).
-    linux_programs: tuple[str, ...] = ()
-    macos_apps: tuple[str, ...] = ()
-    windows_programs: tuple[str, ...] = ()
+    """One row of the table. A browser without `linux`, `macos` or `windows` does not
+    exist on that operating system (a Flatpak build on macOS)."""
+
+    name: str                              # what the user types: --browser NAME
+    label: str                             # what we print
+    family: str                            # CHROMIUM or FIREFOX: decides the manifest's shape
+    linux: Optional[OnLinux] = None
+    macos: Optional[OnMacOS] = None
+    windows: Optional[OnWindows] = None
+    flatpak_id: Optional[str] = None       # the Flatpak build of a browser: its app id
+    snap_name: Optional[str] = None        # the Snap build of a browser: the snap's name
+    shares_with: Optional[str] = None      # reads another browser's registration (Opera: Chrome's)
 
     @property
     def sandbox(self) -> Optional[str]:
         return "flatpak" if self.flatpak_id else "snap" if self.snap_name else None
 
 
-def _chromium(name, label, config_dir, system_dir, mac_dir, mac_system, win_profile, win_key, **kw):
-    return Browser(
-        name, label, CHROMIUM,
-        linux_profile=f"config:{config_dir}",
-        linux_hosts=f"config:{config_dir}/NativeMessagingHosts",
-        linux_system_hosts=system_dir,
-        macos_profile=f"appsupport:{mac_dir}",
-        macos_hosts=f"appsupport:{mac_dir}/NativeMessagingHosts",
-        macos_system_hosts=mac_system,
-        windows_profile=win_profile,
-        windows_key=win_key,
-        **kw,
-    )
-
+# ---------------------------------------------------------------- the table
 
 NATIVE = [
-    _chromium("chrome", "Google Chrome", "google-chrome", "etc/opt/chrome/native-messaging-hosts",
-              "Google/Chrome", "Library/Google/Chrome/NativeMessagingHosts",
-              "localappdata:Google/Chrome/User Data", r"Software\Google\Chrome\NativeMessagingHosts",
-              linux_programs=("google-chrome", "google-chrome-stable", "google-chrome-beta"),
-              macos_apps=("Google Chrome.app",), windows_programs=("Google/Chrome/Application/chrome.exe",)),
-    _chromium("chromium", "Chromium", "chromium", "etc/chromium/native-messaging-hosts",
-              "Chromium", "Library/Application Support/Chromium/NativeMessagingHosts",
-              "localappdata:Chromium/User Data", r"Software\Chromium\NativeMessagingHosts",
-              linux_programs=("chromium", "chromium-browser"),
-              macos_apps=("Chromium.app",), windows_programs=("Chromium/Application/chrome.exe",)),
-    _chromium("edge", "Microsoft Edge", "microsoft-edge", "etc/opt/edge/native-messaging-hosts",
-              "Microsoft Edge", "Library/Microsoft/Edge/NativeMessagingHosts",
-              "localappdata:Microsoft/Edge/User Data", r"Software\Microsoft\Edge\NativeMessagingHosts",
-              linux_programs=("microsoft-edge", "microsoft-edge-stable", "microsoft-edge-beta"),
-              macos_apps=("Microsoft Edge.app",), windows_programs=("Microsoft/Edge/Application/msedge.exe",)),
-    _chromium("brave", "Brave", "BraveSoftware/Brave-Browser", "etc/opt/chrome/native-messaging-hosts",
-              "BraveSoftware/Brave-Browser", "Library/Google/Chrome/NativeMessagingHosts",
-              "localappdata:BraveSoftware/Brave-Browser/User Data",
-              r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
-              linux_programs=("brave-browser", "brave-browser-stable", "brave"),
-              macos_apps=("Brave Browser.app",),
-              windows_programs=("BraveSoftware/Brave-Browser/Application/brave.exe",)),
-    _chromium("vivaldi", "Vivaldi", "vivaldi", "etc/opt/vivaldi/native-messaging-hosts",
-              "Vivaldi", "Library/Application Support/Vivaldi/NativeMessagingHosts",
-              "localappdata:Vivaldi/User Data", r"Software\Vivaldi\NativeMessagingHosts",
-              linux_programs=("vivaldi", "vivaldi-stable"),
-              macos_apps=("Vivaldi.app",), windows_programs=("Vivaldi/Application/vivaldi.exe",)),
+    Browser(
+        name="chrome", label="Google Chrome", family=CHROMIUM,
+        linux=OnLinux(profile=in_config("google-chrome"),
+                      hosts=in_config("google-chrome/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/opt/chrome/native-messaging-hosts"),
+                      programs=("google-chrome", "google-chrome-stable", "google-chrome-beta")),
+        macos=OnMacOS(profile=in_app_support("Google/Chrome"),
+                      hosts=in_app_support("Google/Chrome/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Google/Chrome/NativeMessagingHosts"),
+                      apps=("Google Chrome.app",)),
+        windows=OnWindows(profile=in_local_app_data("Google/Chrome/User Data"),
+                          registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
+                          programs=("Google/Chrome/Application/chrome.exe",)),
+    ),
+    Browser(
+        name="chromium", label="Chromium", family=CHROMIUM,
+        linux=OnLinux(profile=in_config("chromium"),
+                      hosts=in_config("chromium/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/chromium/native-messaging-hosts"),
+                      programs=("chromium", "chromium-browser")),
+        macos=OnMacOS(profile=in_app_support("Chromium"),
+                      hosts=in_app_support("Chromium/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Application Support/Chromium/NativeMessagingHosts"),
+                      apps=("Chromium.app",)),
+        windows=OnWindows(profile=in_local_app_data("Chromium/User Data"),
+                          registry_key=r"Software\Chromium\NativeMessagingHosts",
+                          programs=("Chromium/Application/chrome.exe",)),
+    ),
+    Browser(
+        name="edge", label="Microsoft Edge", family=CHROMIUM,
+        linux=OnLinux(profile=in_config("microsoft-edge"),
+                      hosts=in_config("microsoft-edge/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/opt/edge/native-messaging-hosts"),
+                      programs=("microsoft-edge", "microsoft-edge-stable", "microsoft-edge-beta")),
+        macos=OnMacOS(profile=in_app_support("Microsoft Edge"),
+                      hosts=in_app_support("Microsoft Edge/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Microsoft/Edge/NativeMessagingHosts"),
+                      apps=("Microsoft Edge.app",)),
+        windows=OnWindows(profile=in_local_app_data("Microsoft/Edge/User Data"),
+                          registry_key=r"Software\Microsoft\Edge\NativeMessagingHosts",
+                          programs=("Microsoft/Edge/Application/msedge.exe",)),
+    ),
+    Browser(
+        name="brave", label="Brave", family=CHROMIUM,
+        linux=OnLinux(profile=in_config("BraveSoftware/Brave-Browser"),
+                      hosts=in_config("BraveSoftware/Brave-Browser/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/opt/chrome/native-messaging-hosts"),
+                      programs=("brave-browser", "brave-browser-stable", "brave")),
+        macos=OnMacOS(profile=in_app_support("BraveSoftware/Brave-Browser"),
+                      hosts=in_app_support("BraveSoftware/Brave-Browser/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Google/Chrome/NativeMessagingHosts"),
+                      apps=("Brave Browser.app",)),
+        windows=OnWindows(profile=in_local_app_data("BraveSoftware/Brave-Browser/User Data"),
+                          registry_key=r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
+                          programs=("BraveSoftware/Brave-Browser/Application/brave.exe",)),
+    ),
+    Browser(
+        name="vivaldi", label="Vivaldi", family=CHROMIUM,
+        linux=OnLinux(profile=in_config("vivaldi"),
+                      hosts=in_config("vivaldi/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/opt/vivaldi/native-messaging-hosts"),
+                      programs=("vivaldi", "vivaldi-stable")),
+        macos=OnMacOS(profile=in_app_support("Vivaldi"),
+                      hosts=in_app_support("Vivaldi/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Application Support/Vivaldi/NativeMessagingHosts"),
+                      apps=("Vivaldi.app",)),
+        windows=OnWindows(profile=in_local_app_data("Vivaldi/User Data"),
+                          registry_key=r"Software\Vivaldi\NativeMessagingHosts",
+                          programs=("Vivaldi/Application/vivaldi.exe",)),
+    ),
     # Opera has no location of its own: it reads Google Chrome's (user level).
-    Browser("opera", "Opera", CHROMIUM, shares_with="chrome",
-            linux_profile="config:opera",
-            linux_hosts="config:google-chrome/NativeMessagingHosts",
-            linux_system_hosts="etc/opt/chrome/native-messaging-hosts",
-            macos_profile="appsupport:com.operasoftware.Opera",
-            macos_hosts="appsupport:Google/Chrome/NativeMessagingHosts",
-            macos_system_hosts="Library/Google/Chrome/NativeMessagingHosts",
-            windows_profile="appdata:Opera Software/Opera Stable",
-            windows_key=r"Software\Google\Chrome\NativeMessagingHosts",
-            linux_programs=("opera",), macos_apps=("Opera.app",), windows_programs=("Programs/Opera/opera.exe",)),
-    Browser("firefox", "Firefox", FIREFOX,
-            linux_profile="home:.mozilla/firefox",
-            linux_hosts="home:.mozilla/native-messaging-hosts",
-            linux_system_hosts="usr/lib/mozilla/native-messaging-hosts",
-            macos_profile="appsupport:Firefox",
-            macos_hosts="appsupport:Mozilla/NativeMessagingHosts",
-            macos_system_hosts="Library/Application Support/Mozilla/NativeMessagingHosts",
-            windows_profile="appdata:Mozilla/Firefox",
-            windows_key=r"Software\Mozilla\NativeMessagingHosts",
-            linux_programs=("firefox", "firefox-esr"),
-            macos_apps=("Firefox.app",), windows_programs=("Mozilla Firefox/firefox.exe",)),
-    Browser("librewolf", "LibreWolf", FIREFOX,
-            linux_profile="home:.librewolf",
-            linux_hosts="home:.librewolf/native-messaging-hosts",
-            linux_system_hosts="usr/lib/librewolf/native-messaging-hosts",
-            macos_profile="appsupport:librewolf",
-            macos_hosts="appsupport:LibreWolf/NativeMessagingHosts",
-            macos_system_hosts="Library/Application Support/LibreWolf/NativeMessagingHosts",
-            windows_profile="appdata:librewolf",
-            windows_key=r"Software\LibreWolf\NativeMessagingHosts",
-            linux_programs=("librewolf",), macos_apps=("LibreWolf.app",), windows_programs=("LibreWolf/librewolf.exe",)),
+    Browser(
+        name="opera", label="Opera", family=CHROMIUM, shares_with="chrome",
+        linux=OnLinux(profile=in_config("opera"),
+                      hosts=in_config("google-chrome/NativeMessagingHosts"),
+                      system_hosts=in_root("etc/opt/chrome/native-messaging-hosts"),
+                      programs=("opera",)),
+        macos=OnMacOS(profile=in_app_support("com.operasoftware.Opera"),
+                      hosts=in_app_support("Google/Chrome/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Google/Chrome/NativeMessagingHosts"),
+                      apps=("Opera.app",)),
+        windows=OnWindows(profile=in_app_data("Opera Software/Opera Stable"),
+                          registry_key=r"Software\Google\Chrome\NativeMessagingHosts",
+                          programs=("Programs/Opera/opera.exe",)),
+    ),
+    Browser(
+        name="firefox", label="Firefox", family=FIREFOX,
+        linux=OnLinux(profile=in_home(".mozilla/firefox"),
+                      hosts=in_home(".mozilla/native-messaging-hosts"),
+                      system_hosts=in_root("usr/lib/mozilla/native-messaging-hosts"),
+                      programs=("firefox", "firefox-esr")),
+        macos=OnMacOS(profile=in_app_support("Firefox"),
+                      hosts=in_app_support("Mozilla/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Application Support/Mozilla/NativeMessagingHosts"),
+                      apps=("Firefox.app",)),
+        windows=OnWindows(profile=in_app_data("Mozilla/Firefox"),
+                          registry_key=r"Software\Mozilla\NativeMessagingHosts",
+                          programs=("Mozilla Firefox/firefox.exe",)),
+    ),
+    Browser(
+        name="librewolf", label="LibreWolf", family=FIREFOX,
+        linux=OnLinux(profile=in_home(".librewolf"),
+                      hosts=in_home(".librewolf/native-messaging-hosts"),
+                      system_hosts=in_root("usr/lib/librewolf/native-messaging-hosts"),
+                      programs=("librewolf",)),
+        macos=OnMacOS(profile=in_app_support("librewolf"),
+                      hosts=in_app_support("LibreWolf/NativeMessagingHosts"),
+                      system_hosts=in_root("Library/Application Support/LibreWolf/NativeMessagingHosts"),
+                      apps=("LibreWolf.app",)),
+        windows=OnWindows(profile=in_app_data("librewolf"),
+                          registry_key=r"Software\LibreWolf\NativeMessagingHosts",
+                          programs=("LibreWolf/librewolf.exe",)),
+    ),
 ]
 
 # Flatpak builds keep everything under ~/.var/app/<app-id>/ (Linux only, user level).
 FLATPAK = [
-    Browser("chrome-flatpak", "Google Chrome (Flatpak)", CHROMIUM, "com.google.Chrome",
-            linux_profile="app:config/google-chrome", linux_hosts="app:config/google-chrome/NativeMessagingHosts"),
-    Browser("chromium-flatpak", "Chromium (Flatpak)", CHROMIUM, "org.chromium.Chromium",
-            linux_profile="app:config/chromium", linux_hosts="app:config/chromium/NativeMessagingHosts"),
-    Browser("edge-flatpak", "Microsoft Edge (Flatpak)", CHROMIUM, "com.microsoft.Edge",
-            linux_profile="app:config/microsoft-edge", linux_hosts="app:config/microsoft-edge/NativeMessagingHosts"),
-    Browser("brave-flatpak", "Brave (Flatpak)", CHROMIUM, "com.brave.Browser",
-            linux_profile="app:config/BraveSoftware/Brave-Browser",
-            linux_hosts="app:config/BraveSoftware/Brave-Browser/NativeMessagingHosts"),
-    Browser("vivaldi-flatpak", "Vivaldi (Flatpak)", CHROMIUM, "com.vivaldi.Vivaldi",
-            linux_profile="app:config/vivaldi", linux_hosts="app:config/vivaldi/NativeMessagingHosts"),
-    Browser("opera-flatpak", "Opera (Flatpak)", CHROMIUM, "com.opera.Opera",
-            linux_profile="app:config/opera", linux_hosts="app:config/google-chrome/NativeMessagingHosts"),
-    Browser("firefox-flatpak", "Firefox (Flatpak)", FIREFOX, "org.mozilla.firefox",
-            linux_profile="app:.mozilla/firefox", linux_hosts="app:.mozilla/native-messaging-hosts"),
-    Browser("librewolf-flatpak", "LibreWolf (Flatpak)", FIREFOX, "io.gitlab.librewolf-community",
-            linux_profile="app:.librewolf", linux_hosts="app:.librewolf/native-messaging-hosts"),
+    Browser(name="chrome-flatpak", label="Google Chrome (Flatpak)", family=CHROMIUM,
+            flatpak_id="com.google.Chrome",
+            linux=OnLinux(profile=in_flatpak_app("config/google-chrome"),
+                          hosts=in_flatpak_app("config/google-chrome/NativeMessagingHosts"))),
+    Browser(name="chromium-flatpak", label="Chromium (Flatpak)", family=CHROMIUM,
+            flatpak_id="org.chromium.Chromium",
+            linux=OnLinux(profile=in_flatpak_app("config/chromium"),
+                          hosts=in_flatpak_app("config/chromium/NativeMessagingHosts"))),
+    Browser(name="edge-flatpak", label="Microsoft Edge (Flatpak)", family=CHROMIUM,
+            flatpak_id="com.microsoft.Edge",
+            linux=OnLinux(profile=in_flatpak_app("config/microsoft-edge"),
+                          hosts=in_flatpak_app("config/microsoft-edge/NativeMessagingHosts"))),
+    Browser(name="brave-flatpak", label="Brave (Flatpak)", family=CHROMIUM,
+            flatpak_id="com.brave.Browser",
+            linux=OnLinux(profile=in_flatpak_app("config/BraveSoftware/Brave-Browser"),
+                          hosts=in_flatpak_app("config/BraveSoftware/Brave-Browser/NativeMessagingHosts"))),
+    Browser(name="vivaldi-flatpak", label="Vivaldi (Flatpak)", family=CHROMIUM,
+            flatpak_id="com.vivaldi.Vivaldi",
+            linux=OnLinux(profile=in_flatpak_app("config/vivaldi"),
+                          hosts=in_flatpak_app("config/vivaldi/NativeMessagingHosts"))),
+    Browser(name="opera-flatpak", label="Opera (Flatpak)", family=CHROMIUM,
+            flatpak_id="com.opera.Opera",
+            linux=OnLinux(profile=in_flatpak_app("config/opera"),
+                          hosts=in_flatpak_app("config/google-chrome/NativeMessagingHosts"))),
+    Browser(name="firefox-flatpak", label="Firefox (Flatpak)", family=FIREFOX,
+            flatpak_id="org.mozilla.firefox",
+            linux=OnLinux(profile=in_flatpak_app(".mozilla/firefox"),
+                          hosts=in_flatpak_app(".mozilla/native-messaging-hosts"))),
+    Browser(name="librewolf-flatpak", label="LibreWolf (Flatpak)", family=FIREFOX,
+            flatpak_id="io.gitlab.librewolf-community",
+            linux=OnLinux(profile=in_flatpak_app(".librewolf"),
+                          hosts=in_flatpak_app(".librewolf/native-messaging-hosts"))),
 ]
 
 # Snap builds (Linux only). Firefox's snap reads host manifests from the real
 # ~/.mozilla through the WebExtensions portal; Chromium's snap keeps its own folder.
 SNAP = [
-    Browser("chromium-snap", "Chromium (Snap)", CHROMIUM, snap_name="chromium",
-            linux_profile="home:snap/chromium/common/chromium",
-            linux_hosts="home:snap/chromium/common/chromium/NativeMessagingHosts"),
-    Browser("firefox-snap", "Firefox (Snap)", FIREFOX, snap_name="firefox",
-            linux_profile="home:snap/firefox/common/.mozilla/firefox",
-            linux_hosts="home:.mozilla/native-messaging-hosts"),
+    Browser(name="chromium-snap", label="Chromium (Snap)", family=CHROMIUM, snap_name="chromium",
+            linux=OnLinux(profile=in_home("snap/chromium/common/chromium"),
+                          hosts=in_home("snap/chromium/common/chromium/NativeMessagingHosts"))),
+    Browser(name="firefox-snap", label="Firefox (Snap)", family=FIREFOX, snap_name="firefox",
+            linux=OnLinux(profile=in_home("snap/firefox/common/.mozilla/firefox"),
+                          hosts=in_home(".mozilla/native-messaging-hosts"))),
 ]
 
 BROWSERS = {b.name: b for b in NATIVE + FLATPAK + SNAP}
@@ -236,23 +352,25 @@ class Location:
     found_by: Optional[str] = None   # how `detect` knew the browser is there
 
 
-def _resolve(spec: str, layout: Layout, browser: Browser) -> Path:
-    base, _, rel = spec.partition(":")
-    if base == "config":
-        root = layout.config_home()
-    elif base == "home":
-        root = layout.home
-    elif base == "app":
-        root = flatpak_app_dir(layout, browser.flatpak_id)
-    elif base == "appsupport":
-        root = layout.home / "Library" / "Application Support"
-    elif base == "localappdata":
-        root = Path(layout.env.get("LOCALAPPDATA") or layout.home / "AppData" / "Local")
-    elif base == "appdata":
-        root = Path(layout.env.get("APPDATA") or layout.home / "AppData" / "Roaming")
+def resolve(place: Place, layout: Layout, browser: Browser) -> Path:
+    """The folder `place` names on `layout` (FLATPAK_APP: `browser`'s app folder)."""
+    if place.base == CONFIG:
+        base = layout.config_home()
+    elif place.base == HOME:
+        base = layout.home
+    elif place.base == FLATPAK_APP:
+        base = flatpak_app_dir(layout, browser.flatpak_id)
+    elif place.base == APP_SUPPORT:
+        base = layout.home / "Library" / "Application Support"
+    elif place.base == LOCAL_APP_DATA:
+        base = Path(layout.env.get("LOCALAPPDATA") or layout.home / "AppData" / "Local")
+    elif place.base == APP_DATA:
+        base = Path(layout.env.get("APPDATA") or layout.home / "AppData" / "Roaming")
+    elif place.base == ROOT:
+        base = layout.root
     else:
-        raise AssertionError(spec)
-    return root.joinpath(*rel.split("/"))
+        raise ValueError(f"unknown base folder {place.base!r}")
+    return base.joinpath(*place.path.split("/"))
 
 
 def flatpak_app_dir(layout: Layout, app_id: str) -> Path:
@@ -265,33 +383,34 @@ def locate(browser: Browser, layout: Layout, *, system: bool = False) -> Optiona
     from ..identity import HOST_NAME
 
     if layout.os == LINUX:
-        if not browser.linux_profile:
+        on = browser.linux
+        if on is None:
             return None
-        profile = _resolve(browser.linux_profile, layout, browser)
+        profile = resolve(on.profile, layout, browser)
         if system:
-            if not browser.linux_system_hosts or browser.sandbox:
+            if on.system_hosts is None or browser.sandbox:
                 return None
-            return Location(browser, profile, layout.root.joinpath(*browser.linux_system_hosts.split("/")),
-                            system=True)
+            return Location(browser, profile, resolve(on.system_hosts, layout, browser), system=True)
         app_dir = flatpak_app_dir(layout, browser.flatpak_id) if browser.flatpak_id else None
-        return Location(browser, profile, _resolve(browser.linux_hosts, layout, browser), app_dir=app_dir)
+        return Location(browser, profile, resolve(on.hosts, layout, browser), app_dir=app_dir)
     if layout.os == MACOS:
-        if not browser.macos_profile:
+        on = browser.macos
+        if on is None:
             return None
-        profile = _resolve(browser.macos_profile, layout, browser)
+        profile = resolve(on.profile, layout, browser)
         if system:
-            return Location(browser, profile, layout.root.joinpath(*browser.macos_system_hosts.split("/")),
-                            system=True)
-        return Location(browser, profile, _resolve(browser.macos_hosts, layout, browser))
+            return Location(browser, profile, resolve(on.system_hosts, layout, browser), system=True)
+        return Location(browser, profile, resolve(on.hosts, layout, browser))
     if layout.os == WINDOWS:
-        if not browser.windows_profile:
+        on = browser.windows
+        if on is None:
             return None
-        profile = _resolve(browser.windows_profile, layout, browser)
+        profile = resolve(on.profile, layout, browser)
         base = layout.system_data() if system else layout.data_home()
         # Windows browsers find the JSON through the registry; the file itself lives in
         # codecatch's own folder, one per browser so uninstall can remove exactly it.
         hosts_dir = base / "NativeMessagingHosts" / (browser.shares_with or browser.name)
-        key = f"{HKLM if system else HKCU}\\{browser.windows_key}\\{HOST_NAME}"
+        key = f"{HKLM if system else HKCU}\\{on.registry_key}\\{HOST_NAME}"
         return Location(browser, profile, hosts_dir, registry_key=key, system=system)
     raise ValueError(f"unknown operating system {layout.os!r}")
 
@@ -325,17 +444,17 @@ def detect(layout: Layout, *, system: bool = False) -> list[Location]:
 def looked_for(layout: Layout) -> list[str]:
     """What `detect` looks for on this layout, in words (for "no browser found")."""
     if layout.os == LINUX:
-        programs = [p for b in NATIVE for p in b.linux_programs]
+        programs = [p for b in NATIVE for p in b.linux.programs]
         return ["profile folders such as ~/.config/chromium, ~/.config/google-chrome, ~/.mozilla/firefox",
                 "programs on PATH: " + ", ".join(programs),
                 "Flatpak apps (" + ", ".join(b.flatpak_id for b in FLATPAK) + ") and the chromium and firefox snaps"]
     if layout.os == MACOS:
         return ["profile folders under ~/Library/Application Support (Google/Chrome, Chromium, Firefox, ...)",
                 "applications in /Applications or ~/Applications: "
-                + ", ".join(a for b in NATIVE for a in b.macos_apps)]
+                + ", ".join(a for b in NATIVE for a in b.macos.apps)]
     return [r"profile folders under %LOCALAPPDATA% and %APPDATA% (Google\Chrome\User Data, Mozilla\Firefox, ...)",
             r"programs under %ProgramFiles%, %ProgramFiles(x86)% and %LOCALAPPDATA%: "
-            + ", ".join(p.replace("/", "\\") for b in NATIVE for p in b.windows_programs)]
+            + ", ".join(p.replace("/", "\\") for b in NATIVE for p in b.windows.programs)]
 
 
 def _on_path(name: str, layout: Layout) -> Optional[Path]:
@@ -376,21 +495,21 @@ def installed_evidence(browser: Browser, layout: Layout) -> Optional[str]:
         if layout.os == LINUX and (layout.root / "snap" / browser.snap_name / "current").exists():
             return f"snap {browser.snap_name}"
         return None
-    if layout.os == LINUX:
-        for name in browser.linux_programs:
+    if layout.os == LINUX and browser.linux:
+        for name in browser.linux.programs:
             found = _on_path(name, layout)
             if found:
                 return f"program {found}"
-    elif layout.os == MACOS:
-        for app in browser.macos_apps:
+    elif layout.os == MACOS and browser.macos:
+        for app in browser.macos.apps:
             for base in (layout.root / "Applications", layout.home / "Applications"):
                 if (base / app).is_dir():
                     return f"application {base / app}"
-    elif layout.os == WINDOWS:
+    elif layout.os == WINDOWS and browser.windows:
         bases = [layout.env.get(v) for v in ("ProgramFiles", "PROGRAMFILES", "ProgramFiles(x86)",
                                               "PROGRAMFILES(X86)", "LOCALAPPDATA")]
         for base in dict.fromkeys(b for b in bases if b):
-            for rel in browser.windows_programs:
+            for rel in browser.windows.programs:
                 exe = Path(base).joinpath(*rel.split("/"))
                 if exe.is_file():
                     return f"program {exe}"
