@@ -136,6 +136,21 @@ def test_every_browser_on_linux_has_its_folder(linux):
     assert "opera" not in paths  # Opera reads Chrome's folder: one file serves both
 
 
+def test_every_row_says_where_it_exists_by_name():
+    bases = {B.CONFIG, B.HOME, B.FLATPAK_APP, B.APP_SUPPORT, B.LOCAL_APP_DATA, B.APP_DATA, B.ROOT}
+    for b in B.NATIVE:
+        assert b.linux and b.macos and b.windows and not b.sandbox, b.name
+        assert b.linux.programs and b.macos.apps and b.windows.programs, b.name
+        places = [b.linux.profile, b.linux.hosts, b.linux.system_hosts, b.macos.profile, b.macos.hosts,
+                  b.macos.system_hosts, b.windows.profile]
+        assert {p.base for p in places} <= bases and b.linux.system_hosts.base == b.macos.system_hosts.base == B.ROOT
+    for b in B.FLATPAK + B.SNAP:   # Linux only, user level only
+        assert b.linux and not b.macos and not b.windows and b.sandbox and b.linux.system_hosts is None, b.name
+        assert {b.linux.profile.base, b.linux.hosts.base} <= {B.FLATPAK_APP if b.flatpak_id else B.HOME}
+    with pytest.raises(AttributeError):
+        B.get("chrome").label = "Netscape"   # frozen
+
+
 def test_other_programs_manifest_in_the_same_folder_stays(linux):
     folder = linux.home / ".config/chromium/NativeMessagingHosts"
     folder.mkdir(parents=True)

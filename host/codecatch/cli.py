@@ -146,12 +146,48 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
 
 @main.command()
 @_install_options(remove=False)
-def install(browsers, user_data_dir, extension_ids, system, force, dry_run):
+@click.option("--print-manifest", is_flag=True,
+              help="Print the host manifest install would write for one --browser (JSON) and "
+                   "write or register nothing: for packagers who place it themselves.")
+@click.option("--host-path", metavar="PATH",
+              help="With --print-manifest: the host program's absolute path to name in the manifest "
+                   "(default: the one install would name).")
+def install(browsers, user_data_dir, extension_ids, system, force, dry_run, print_manifest, host_path):
     """Register the native host with your browsers (host manifests; registry keys on Windows).
 
     Exit status 1 when something was refused or no browser was found (nothing registered).
+
+    --print-manifest needs exactly one --browser: every Chromium-family browser gets the
+    same manifest (allowed_origins), every Firefox-family one another
+    (allowed_extensions). Exit status 0, or 2 for a missing or unknown browser.
     """
+    if print_manifest:
+        others = {"--user-data-dir": user_data_dir, "--system": system, "--force": force, "--dry-run": dry_run}
+        _print_manifest(browsers, extension_ids, host_path, [name for name, v in others.items() if v])
+        return
+    if host_path is not None:
+        raise click.UsageError("--host-path goes with --print-manifest")
     _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run)
+
+
+def _print_manifest(browsers, extension_ids, host_path, others):
+    from .install import installer
+    from .install.browsers import BROWSERS, UnknownBrowser, current_layout
+
+    if others:
+        raise click.UsageError(f"--print-manifest writes nothing and takes no {', '.join(others)}")
+    if len(browsers) != 1:
+        raise click.UsageError("--print-manifest needs one --browser NAME (chrome for any Chromium-family "
+                               f"browser, firefox for Firefox and LibreWolf); known: {', '.join(BROWSERS)}")
+    try:
+        data = installer.manifest_for(current_layout(), browsers[0], extension_ids=extension_ids,
+                                      host_path=host_path)
+    except UnknownBrowser as exc:
+        raise click.UsageError(str(exc)) from None
+    except installer.InstallError as exc:
+        hint = "" if host_path else " (or name the host program with --host-path PATH)"
+        raise click.ClickException(f"{exc}{hint}") from None
+    click.echo(data, nl=False)   # the exact bytes install writes (UTF-8, final newline)
 
 
 @main.command()

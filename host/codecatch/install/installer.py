@@ -153,10 +153,7 @@ def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optio
     exists. Raises UnknownBrowser or InstallError; touches nothing. `for_removal`: the
     host program may be gone already (uninstall works from the record then)."""
     extension_ids = list(extension_ids)
-    bad = manifests.invalid_ids(extension_ids)
-    if bad:
-        raise InstallError(f"not an extension id: {', '.join(bad)} (a Chromium id is 32 letters a-p, as "
-                           "chrome://extensions shows it; a Firefox id looks like name@domain or {uuid})")
+    _check_ids(extension_ids)
     chosen = [B.get(n) for n in browsers]
     if user_data_dir is not None:
         if len(chosen) > 1:
@@ -192,6 +189,42 @@ def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optio
     return targets
 
 
+def _check_ids(extension_ids: Sequence[str]) -> None:
+    bad = manifests.invalid_ids(extension_ids)
+    if bad:
+        raise InstallError(f"not an extension id: {', '.join(bad)} (a Chromium id is 32 letters a-p, as "
+                           "chrome://extensions shows it; a Firefox id looks like name@domain or {uuid})")
+
+
+def launcher_path(loc: B.Location) -> Path:
+    """Where install puts the launcher of a Flatpak browser (inside its app folder)."""
+    return loc.app_dir / "data" / "codecatch" / HOST_SCRIPT
+
+
+def render_manifest(browser: B.Browser, host_path: str, extension_ids: Iterable[str] = ()) -> bytes:
+    """The manifest install writes for `browser`'s family, naming `host_path`."""
+    ids = allowed_ids(browser.family, extension_ids)
+    return manifests.render(manifests.build(browser.family, host_path, ids))
+
+
+def manifest_for(layout: B.Layout, browser: str, *, extension_ids: Iterable[str] = (),
+                 host_path: Optional[str] = None) -> bytes:
+    """What `install --browser BROWSER` would write as the host manifest, for a packager
+    who places it: the same bytes, with `host_path` as its "path" when given (else the
+    host program install would name: `codecatch-host` beside this Python, or for a
+    Flatpak browser the launcher install would write). Writes and registers nothing.
+    Raises UnknownBrowser or InstallError."""
+    extension_ids = list(extension_ids)
+    _check_ids(extension_ids)
+    b = B.get(browser)
+    if host_path is None:
+        loc = B.locate(b, layout)
+        if loc is None:
+            raise InstallError(f"{b.label} cannot be set up on {layout.os}")
+        host_path = str(launcher_path(loc) if b.flatpak_id else host_executable(layout))
+    return render_manifest(b, host_path, extension_ids)
+
+
 def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[str]) -> Target:
     b = loc.browser
     ids = allowed_ids(b.family, extension_ids)
@@ -199,7 +232,7 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     launcher = None
     host_path = str(host)
     if b.flatpak_id:
-        lpath = loc.app_dir / "data" / "codecatch" / HOST_SCRIPT
+        lpath = launcher_path(loc)
         launcher = FileWrite(lpath, flatpak_launcher(host), 0o755)
         host_path = str(lpath)
         todo.append(f"Let {b.label} start programs outside its sandbox (once): "
@@ -211,7 +244,6 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     if b.snap_name == "firefox":
         todo.append("The Firefox snap reaches native hosts through the WebExtensions portal: "
                     "needs xdg-desktop-portal 1.17 or later (check: `snap connections firefox`)")
-    manifest = manifests.build(b.family, host_path, ids)
     registry = None
     if loc.registry_key:
         registry = KeyWrite(loc.registry_key, str(manifest_path(loc)))
@@ -227,8 +259,8 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     todo.append(load)
     todo.append("let codecatch fill your panel: open it, click the codecatch toolbar button and "
                 "\"Always for this site\" (or add it in the extension's options page)")
-    return Target(loc, FileWrite(manifest_path(loc), manifests.render(manifest)), launcher, registry,
-                  tuple(todo), skip)
+    manifest = FileWrite(manifest_path(loc), render_manifest(b, host_path, extension_ids))
+    return Target(loc, manifest, launcher, registry, tuple(todo), skip)
 
 
 # ---------------------------------------------------------------- the ownership record
