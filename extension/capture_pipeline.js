@@ -158,9 +158,11 @@ export class CapturePipeline {
     record.source = await this.#sourceFor(record, pageUrl);
     const kept = await this.send(record);
     if (kept && this.guardOn && channel === 'webrequest' && record.source.opener_tab_id !== null
-        && tabId !== record.source.opener_tab_id && isSigninUrl(await this.tabs.url(tabId))) {
+        && tabId !== record.source.opener_tab_id && this.flows.flow(tabId)?.phase === 'signin') {
       // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
       // shows an empty page where Chromium used to close it itself. Close it likewise.
+      // Whether it is still on the sign-in comes from its flow, known at once: its URL may
+      // not have reached the tab directory yet (the 302 was its first response).
       this.api.tabs.remove(tabId).catch(() => {});
     }
   }

@@ -279,3 +279,13 @@ test('arming lasts 10 minutes', async () => {
   assert.equal(pipeline.arming(), null);
   assert.equal((await pipeline.arm({ id: 1, url: 'chrome://newtab/' })).ok, false, 'only a web page is armed');
 });
+
+test('Chromium\'s guard: the sign-in tab the panel opened is closed after its 302, by its flow, not its URL', async () => {
+  const { pipeline, api } = await rig();
+  pipeline.guardOn = true;
+  await pipeline.report(report({ channel: 'webrequest' }));
+  assert.deepEqual(api.removed, [2]);
+  const other = await rig(); // no guard (Firefox, older Chromium): Chromium or the user closes it
+  await other.pipeline.report(report({ channel: 'webrequest' }));
+  assert.deepEqual(other.api.removed, []);
+});
