@@ -147,7 +147,11 @@ export const ARM_LIFETIME_MS = 10 * 60 * 1000;
 
 // ---- what the sign-in page declares ----------------------------------------------------
 
-const NATIVE_LITERAL = /(["'])((?:ms-appx-web|msauth[a-z0-9.+-]*|msal[0-9a-f-]{32,36}|brk-[a-z0-9.+-]+|urn|https)(?::|\\u003a)(?:(?!\1)[^\\\n]|\\.){1,16384})\1/gi;
+// A string literal the script navigates to: `location.replace("…")`, `location.assign("…")`,
+// `location.href = "…"`, `location = "…"` (the Confirm-My-Sign-In page's own form). Only
+// these: a literal elsewhere in a page (its configuration, a reflected parameter) is data,
+// not a navigation the page will make.
+const NAVIGATION_LITERAL = /\blocation(?:\s*\.\s*(?:replace|assign)\s*\(|(?:\s*\.\s*href)?\s*=(?!=))\s*(["'])((?:(?!\1)[^\\\n]|\\.){1,16384})\1/g;
 
 function unescapeJs(s) {
   return s.replace(/\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/g, (_, e) => {
@@ -158,12 +162,12 @@ function unescapeJs(s) {
 }
 
 /**
- * The string literals in a script's text that are URIs (JavaScript escapes undone), as
- * the page would navigate to them: `"ms-appx-web:\/\/…\u0026state=…"` gives
+ * The URIs a script navigates its page to (JavaScript escapes undone), as the page would
+ * navigate to them: `document.location.replace("ms-appx-web:\/\/…\u0026state=…")` gives
  * `ms-appx-web://…&state=…`. Which of them is a native redirect is redirect.js's call.
  */
 export function declaredUris(scriptText) {
   const found = [];
-  for (const m of String(scriptText).slice(0, 262144).matchAll(NATIVE_LITERAL)) found.push(unescapeJs(m[2]));
+  for (const m of String(scriptText).slice(0, 262144).matchAll(NAVIGATION_LITERAL)) found.push(unescapeJs(m[2]));
   return found;
 }

@@ -222,3 +222,13 @@ test('Microsoft\'s own identity pages on the way keep the flow; a tenant\'s IdP 
   // Not a way in: a tab that starts there was started elsewhere.
   assert.equal(advance(newFlow({ openerOrigin: PANEL }), 'https://account.live.com/').phase, 'foreign');
 });
+
+test('declaredUris: only what the script navigates to, never a literal that is only data', () => {
+  const uri = 'ms-appx-web://Microsoft.AAD.BrokerPlugin/x?code=EVIL';
+  // A parameter Microsoft's page reflects into its configuration is data, not a navigation.
+  assert.deepEqual(declaredUris(`var $Config = {"sLoginHint": "${uri}", "urlPost": "/appverify"};`), []);
+  assert.deepEqual(declaredUris(`if (location == "${uri}") {}`), []);
+  for (const call of [`location.replace("${uri}")`, `window.location.assign('${uri}')`, `location.href = "${uri}"`, `document.location="${uri}"`]) {
+    assert.deepEqual(declaredUris(call), [uri], call);
+  }
+});
