@@ -41,10 +41,21 @@ _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "faile
 _REREAD = object()  # a config stamp that forces the next read
 
 
-def _warm_up():
-    """Import what captures need, off the critical path of the first reply."""
-    from . import capture, clouds, fill, redirect  # noqa: F401
-    import hashlib, secrets  # noqa: E401,F401
+def _warm_up(done):
+    """Import what captures need, off the critical path of the first reply.
+
+    Requests wait for it (`done`): the same modules imported at once by two threads can
+    meet in the middle, and Python then hands one of them a partially initialised module
+    ("cannot import name … most likely due to a circular import"): seen once in five
+    full test runs under load. Waiting costs a request no more than importing them itself.
+    """
+    try:
+        from . import capture, clouds, config, fill, redirect  # noqa: F401
+        import hashlib, secrets  # noqa: E401,F401
+    except Exception:  # the request that needs a module imports it again, and says why
+        log.debug("warm-up import failed", exc_info=True)
+    finally:
+        done.set()
 
 
 class Host:
@@ -271,7 +282,8 @@ def serve(stdin, frames, host=None):
     """Serve frames until the stream ends; return the exit status."""
     host = host or Host()
     frames.write(protocol.encode_frame(protocol.hello()))
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    warmed = threading.Event()
+    threading.Thread(target=_warm_up, args=(warmed,), name="warm-up", daemon=True).start()
     _start_event_stream(host)
     while True:
         try:
@@ -286,6 +298,7 @@ def serve(stdin, frames, host=None):
             log.warning("dropped a frame of %d bytes (over the %d-byte limit)", exc.length, protocol.MAX_IN)
             reply = protocol.error_reply(None, exc.name, exc.message)
         else:
+            warmed.wait(10)  # bounded: a stuck import must not stop the host
             reply = host.handle_frame(body)
         frames.write(protocol.encode_frame(reply))
 
