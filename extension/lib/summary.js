@@ -1,6 +1,8 @@
 // What the badge, the notification and the popup say about a capture: plain
 // functions of plain data, so the wording is tested once (tests/node/summary.test.js).
 
+import { originOf } from './provenance.js';
+
 /** "9 min 58 s left", "expired 2 min ago". */
 export function timeLeft(expiresAt, now = Date.now()) {
   if (typeof expiresAt !== 'number') return '';
@@ -127,13 +129,4 @@ export function blindFillRefusal(record, targetUrl) {
   if (opener && opener === originOf(targetUrl)) return null;
   const who = opener ? new URL(opener).host : 'another page';
   return `The latest code came from a sign-in that ${who} opened, not this page or you: check it in the toolbar popup, and fill it from there if it is yours.`;
-}
-
-function originOf(url) {
-  try {
-    const u = new URL(url);
-    return /^https?:$/.test(u.protocol) ? u.origin : null;
-  } catch {
-    return null;
-  }
 }
