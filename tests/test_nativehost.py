@@ -10,10 +10,11 @@ import pytest
 
 from codecatch import protocol
 from hostproc import HostProcess, frame
+from codes import entra_code
 
 BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
 SIGNIN = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=x"
-CODE = "0.AXkA-a-real-looking-code_0123456789"
+CODE = entra_code("a-real-looking-code")
 
 
 @pytest.fixture
@@ -236,3 +237,33 @@ def test_a_number_too_long_to_convert_is_invalid_json(host):
     host.send_raw(frame(b'{"id": 1, "type": "ping", "n": ' + b"9" * 5000 + b"}"))
     reply = host.recv()
     assert reply["ok"] is False and reply["error"]["name"] == "invalid_json"
+
+
+def test_the_event_stream_starts_after_the_warm_up_imports_in_the_same_thread(monkeypatch):
+    """Two threads importing the same modules at once can get a partially initialised
+    module (seen under load): the stream, which imports websockets, must start only
+    after everything a request needs is imported, and a failed import must not raise."""
+    import sys
+    import threading
+
+    from codecatch import config, nativehost
+
+    seen = {}
+
+    def start(host):
+        seen["done"] = done.is_set()
+        seen["thread"] = threading.current_thread()
+        seen["loaded"] = all(f"codecatch.{m}" in sys.modules for m in ("capture", "config", "fill", "redirect"))
+
+    monkeypatch.setattr(nativehost, "_start_event_stream", start)
+    done = threading.Event()
+    nativehost._warm_up(done, host=None)
+    assert seen == {"done": True, "thread": threading.current_thread(), "loaded": True}
+
+    def broken():
+        raise ImportError("simulated: a partially initialised module")
+
+    monkeypatch.setattr(config, "warm_up", broken)
+    done = threading.Event()
+    nativehost._warm_up(done, host=None)  # logs at debug level, never raises
+    assert done.is_set() and seen["done"] is True

@@ -31,6 +31,12 @@ def config_dir():
     return platformdirs.user_config_dir("codecatch", appauthor=False)
 
 
+def warm_up():
+    """Import what reading the configuration needs (the host's warm-up thread)."""
+    if not os.environ.get("CODECATCH_CONFIG_DIR"):
+        import platformdirs  # noqa: F401
+
+
 def config_path():
     return os.path.join(config_dir(), "config.json")
 

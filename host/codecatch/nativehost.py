@@ -41,21 +41,26 @@ _OUTCOMES = {"filled", "no_field", "no_permission", "tab_gone", "copied", "faile
 _REREAD = object()  # a config stamp that forces the next read
 
 
-def _warm_up(done):
-    """Import what captures need, off the critical path of the first reply.
+def _warm_up(done, host):
+    """Import what requests need, then start the event stream: off the critical path
+    of the first reply, and in one thread.
 
-    Requests wait for it (`done`): the same modules imported at once by two threads can
-    meet in the middle, and Python then hands one of them a partially initialised module
-    ("cannot import name … most likely due to a circular import"): seen once in five
-    full test runs under load. Waiting costs a request no more than importing them itself.
+    Requests wait for the imports (`done`), and the stream, which imports websockets
+    and asyncio, starts only after them: two threads importing the same modules at once
+    can meet in the middle, and Python then hands one of them a partially initialised
+    module ("cannot import name … most likely due to a circular import"). Seen in full
+    test runs under load, between a request and the warm-up, then between the warm-up
+    and the stream's start. Waiting costs a request no more than importing them itself.
     """
     try:
         from . import capture, clouds, config, fill, redirect  # noqa: F401
         import hashlib, secrets  # noqa: E401,F401
-    except Exception:  # the request that needs a module imports it again, and says why
-        log.debug("warm-up import failed", exc_info=True)
+        config.warm_up()
+    except Exception as exc:  # the request that needs a module imports it again, and says why
+        log.debug("warm-up import failed: %s: %s", type(exc).__name__, exc)
     finally:
         done.set()
+    _start_event_stream(host)
 
 
 class Host:
@@ -257,25 +262,35 @@ def _guard_stdout():
     return frames
 
 
+_stream_lock = threading.Lock()  # the stream's start and stop never overlap
+_stream_stopped = []  # non-empty once the host is ending: a late start does nothing
+
+
 def _start_event_stream(host):
     """Start the local websocket stream in a thread (issue 7), after the greeting."""
     if os.environ.get("CODECATCH_EVENTS", "1") == "0":
         return
-    try:
-        from . import events
-    except ImportError:
-        return
-    try:
-        events.start_in_thread(host)  # imports websockets in its own daemon thread
-    except Exception:
-        log.exception("the local event stream could not start; captures still work")
+    with _stream_lock:
+        if _stream_stopped:
+            return
+        try:
+            from . import events
+        except ImportError:
+            return
+        try:
+            events.start_in_thread(host)  # imports websockets in its own daemon thread
+        except Exception:
+            log.exception("the local event stream could not start; captures still work")
 
 
 def _stop_event_stream():
-    """Remove the stream's advertise file before the process ends (issue 7)."""
-    events = sys.modules.get(f"{__package__}.events")
-    if events is not None:
-        events.stop()
+    """Remove the stream's advertise file before the process ends (issue 7). Waits for
+    a start under way, so the events module is never seen half imported."""
+    with _stream_lock:
+        _stream_stopped.append(True)
+        events = sys.modules.get(f"{__package__}.events")
+        if events is not None:
+            events.stop()
 
 
 def serve(stdin, frames, host=None):
@@ -283,8 +298,7 @@ def serve(stdin, frames, host=None):
     host = host or Host()
     frames.write(protocol.encode_frame(protocol.hello()))
     warmed = threading.Event()
-    threading.Thread(target=_warm_up, args=(warmed,), name="warm-up", daemon=True).start()
-    _start_event_stream(host)
+    threading.Thread(target=_warm_up, args=(warmed, host), name="warm-up", daemon=True).start()
     while True:
         try:
             body = protocol.read_frame(stdin)
