@@ -28,6 +28,8 @@ import urllib.parse
 
 import trustme
 
+from codecatch.mocksite.signin import new_code
+
 USER = {"oid": "00000000-0000-0000-0000-0000000000a1", "preferred_username": "admin@contoso.test",
         "name": "Contoso Admin", "tid": "11111111-2222-3333-4444-555555555555"}
 
@@ -149,7 +151,7 @@ class MockIdP:
             answer = {"error": "invalid_request",
                       "error_description": "AADSTS9002325: Proof Key for Code Exchange is required."}
         else:
-            code = "0.AXkA" + secrets.token_urlsafe(48)
+            code = new_code()
             with self.lock:
                 self.codes[code] = dict(params, issued=time.time(), used=False)
             answer = {"code": code, "session_state": "ss-" + secrets.token_hex(8)}

@@ -10,10 +10,11 @@ import pytest
 from codecatch import capture
 from codecatch.capture import Memory
 from codecatch.nativehost import Host
+from codes import entra_code
 
 BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
 SIGNIN = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=x"
-CODE = "0.AXkA-a-real-looking-code_0123456789"
+CODE = entra_code("a-real-looking-code")
 T0 = 1_700_000_000.0  # the fake clock's start, in seconds
 
 

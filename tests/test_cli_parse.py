@@ -7,9 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from codecatch.cli import main
+from codes import entra_code
 
 TEAMS = "12128f48-ec9e-42f0-b203-ea49fb6af367"
-LINE = (f"Failed to launch 'ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAabc-_x&state=s1"
+CODE = entra_code("abc-_x")
+LINE = (f"Failed to launch 'ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={CODE}&state=s1"
         "&session_state=ss' because the scheme does not have a registered handler.")
 FIELDS = {"ok", "kind", "original_uri", "https_url", "scheme", "redirect_uri", "code", "state", "session_state",
           "error", "error_description", "aadsts", "hint"}
@@ -24,8 +26,8 @@ def test_json_for_a_code():
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert FIELDS <= set(data)
-    assert data["https_url"] == f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAabc-_x&state=s1&session_state=ss"
-    assert (data["code"], data["state"], data["kind"], data["ok"]) == ("0.AXkAabc-_x", "s1", "code", True)
+    assert data["https_url"] == f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={CODE}&state=s1&session_state=ss"
+    assert (data["code"], data["state"], data["kind"], data["ok"]) == (CODE, "s1", "code", True)
 
 
 def test_human_output_redacts_the_code_unless_revealed():

@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 from hostproc import HostProcess
+from codes import entra_code
 
 BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
 SIGNIN = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
-CODES = ["0.AXkAsecretCodeNumberOne_0123456789abcdefghij", "0.AXkAsecretCodeNumberTwo-9876543210zyxwvuts"]
+CODES = [entra_code("secretCodeNumberOne"), entra_code("secretCodeNumberTwo")]
 
 
 def snapshot(root):

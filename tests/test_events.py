@@ -22,6 +22,7 @@ import pytest
 from hostproc import HostProcess, sigint_as_in_a_terminal
 
 from codecatch import events, stream_client
+from codes import entra_code
 
 WAIT_S = 10
 BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
@@ -30,7 +31,7 @@ PANEL = "https://panel.example.com/tenants/42/edit"
 
 
 def code(n):
-    return f"0.AXkA-stream-secret-code-{n}-0123456789abcdef"
+    return entra_code(f"-stream-secret-code-{n}")
 
 
 def capture_request(state, n=1, error=False, request_id="c", proof="navigate"):

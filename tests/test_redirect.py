@@ -4,10 +4,11 @@ import pytest
 
 from codecatch import redirect
 from codecatch.errors import RedirectError
+from codes import entra_code
 
 TEAMS = "12128f48-ec9e-42f0-b203-ea49fb6af367"
 BROKER = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}"
-CODE = "0.AXkAabc-_x.Y2h1bms"
+CODE = entra_code("abc-_x")
 
 
 def test_issue_example_console_line():

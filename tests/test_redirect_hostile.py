@@ -9,10 +9,11 @@ from urllib.parse import quote
 import pytest
 from codecatch import clouds, redirect
 from codecatch.errors import RedirectError
+from codes import entra_code
 
 TEAMS = "12128f48-ec9e-42f0-b203-ea49fb6af367"
 BROKER = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}"
-CODE = "0.AXkAabc-_x.Y2h1bms"
+CODE = entra_code("abc-_x")
 CHROME = "Failed to launch '{}' because the scheme does not have a registered handler."
 FIREFOX = "Prevented navigation to \u201c{}\u201d due to an unknown protocol."
 

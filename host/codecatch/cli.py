@@ -58,22 +58,31 @@ def describe(response, reveal=False):
         lines.append(f"code:     {code}")
         if response["state"] is not None:
             lines.append(f"state:    {response['state']}")
-        lines.append(f"https:    {response['https_url'] if reveal else _redacted_url(response)}")
+        if reveal:
+            lines.append(f"https:    {response['https_url']}")
+        else:
+            lines.append(f"https:    {_redacted_url(response)}")
+            lines.append("          (the address to paste into the panel: run again with --reveal)")
     else:
-        lines.append(f"error:    {response['error']}" + (f" ({response['aadsts']})" if response["aadsts"] else ""))
+        number = response["aadsts"] or response["msis"]
+        if response["error"]:
+            lines.append(f"error:    {response['error']}" + (f" ({number})" if number else ""))
+        else:
+            lines.append(f"error:    {number or 'unknown'} (from the text of the error page)")
         if response["error_subcode"]:
             lines.append(f"subcode:  {response['error_subcode']}")
         lines.append(f"hint:     {response['hint']}")
         said = (response["error_description"] or "").strip().splitlines()
         if said:
-            lines.append(f"said:     {said[0][:300]}")
+            lines.append(f"said:     {redirect.cut_at_word(said[0].strip(), 300)}")
         # What Microsoft support asks for when an admin reports a sign-in failure.
         for label, name in (("trace id", "trace_id"), ("correlation id", "correlation_id"), ("time", "timestamp")):
             if response[name]:
                 lines.append(f"{label + ':':<15} {response[name]}")
     if app:
         lines.append(f"app:      {app}")
-    lines.append(f"redirect: {response['redirect_uri']}")
+    if response["redirect_uri"]:
+        lines.append(f"redirect: {response['redirect_uri']}")
     return "\n".join(lines)
 
 

@@ -43,7 +43,7 @@ def authority_problem(url):
     lower = url[:8].lower()
     if lower.startswith("http://"):
         # Microsoft's sign-in is https only; an http page is never trusted.
-        return None, "uses plain http, which Microsoft's sign-in never does"
+        return None, "uses plain http"
     if not lower.startswith("https://"):
         return None, "is not an https://host/ address"
     rest = url[8:]

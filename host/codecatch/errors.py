@@ -22,6 +22,7 @@ ERROR_CODES = {
     "duplicate_parameter": 25,
     "ambiguous_response": 26,
     "truncated": 27,
+    "implausible_code": 28,
     "not_signin_host": 30,
     "framed_signin": 31,
     "invalid_config": 40,

@@ -14,6 +14,7 @@ The rules (docs/browser-notes.md section 2):
 - finding a URI in pasted text is linear in its length (no regex backtracking).
 """
 
+import json
 import re
 from urllib.parse import unquote_plus
 
@@ -35,7 +36,7 @@ ERROR_PARAMS = (
 FIELDS = (
     "ok", "kind", "original_uri", "https_url", "scheme", "redirect_uri", "response_in",
     "client_id", "app", "code", "code_length", "code_redacted",
-) + SUCCESS_PARAMS[1:] + ERROR_PARAMS + ("aadsts", "hint")
+) + SUCCESS_PARAMS[1:] + ERROR_PARAMS + ("aadsts", "msis", "hint")
 
 # RFC 3986 scheme characters. Custom schemes that Microsoft's sign-in hands over:
 # the WAM broker (ms-appx-web), MSAL's mobile/desktop schemes (msauth..., msal<id>)
@@ -58,10 +59,13 @@ _DANGEROUS = {"javascript", "data", "file", "vbscript", "blob", "filesystem", "a
 # desktop redirect https://login.live.com/oauth20_desktop.srf.
 _NATIVECLIENT_PATH = re.compile(r"(?:/[^/]+)?/oauth2/nativeclient/?\Z", re.IGNORECASE)
 _LIVE_DESKTOP = ("login.live.com", "/oauth20_desktop.srf")
+_AUTHORIZE_PATH = re.compile(r"/oauth2/(?:v2\.0/)?authorize/?\Z|/oauth20_authorize\.srf\Z", re.IGNORECASE)
 
 # Characters that end a URI in free text (quotes of every kind, whitespace, markup).
 _STOP = r"\s'\"<>`\u201c\u201d\u2018\u2019\\"
-_RUN = re.compile(r"[^" + _STOP + r"]++")
+# Inside a run: an apostrophe between letters (an unencoded "doesn't" in an error
+# description) and a <placeholder> right after '=' (code=<code>) do not end the URI.
+_RUN = re.compile(r"(?:[^" + _STOP + r"]|(?<=[A-Za-z])'(?=[A-Za-z])|(?<=[=%])<[^<>\s]{1,40}>)++")
 # A scheme token: not inside a longer run of scheme characters, no backtracking (the
 # text may be a megabyte of page source).
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+:")
@@ -122,6 +126,18 @@ _ERROR_HINTS = {
 }
 _CANCEL_HINT = "You cancelled the sign-in: start it again from the panel when you are ready."
 _AADSTS = re.compile(r"\bAADSTS(\d{4,8})\b")
+_MSIS = re.compile(r"\bMSIS(\d{4})\b")
+# AD FS errors (Microsoft's AD FS troubleshooting guides, docs/browser-notes.md section 2).
+MSIS_HINTS = {
+    "MSIS7012": "AD FS could not issue a token for this application (often a missing or wrong relying party trust, or its claim rules): your AD FS administrator must check the relying party for Microsoft 365.",
+    "MSIS3173": "AD FS could not find the account in Active Directory (wrong user name, or the domain is not reachable from AD FS): check the user name, or ask the AD FS administrator.",
+    "MSIS7102": "The sign-in method Microsoft asked for is not enabled on your AD FS server (forms or certificate authentication): the AD FS administrator must enable it.",
+    "MSIS5007": "The account is not allowed to use this application by the AD FS access control policy: the AD FS administrator must allow it.",
+    "MSIS7065": "AD FS received an unsupported or malformed request: start the sign-in again from the panel's own link.",
+    "MSIS7042": "The browser looped between AD FS and Microsoft's sign-in (same request too often): close the browser's other sign-in tabs, clear its cookies for the AD FS host, and retry.",
+    "MSIS7000": "The sign-in request did not reach AD FS in a form it accepts (often a proxy or load balancer problem): the AD FS administrator must check the Web Application Proxy.",
+    "MSIS9622": "AD FS rejected the request's client or redirect URI: the AD FS administrator must check the application group's redirect URIs.",
+}
 
 
 def redact(code):
@@ -170,11 +186,15 @@ def _select(text):
         classify(squeezed)  # raises refused_scheme
     found = []  # (uri, response) for each distinct usable one, in order
     best_error = None  # (rank, RedirectError)
+    text = _CONTINUED_LINE.sub("", text)
     for uri in _candidates(text):
+        explicit = isinstance(uri, _Quoted)
         try:
             response = _analyse_pasted(uri)
         except RedirectError as exc:
             rank = _error_rank(uri, exc)
+            if explicit and rank > 0:
+                rank = 0.75  # what a console message quotes says more than a stray link
             if best_error is None or rank < best_error[0]:
                 best_error = (rank, exc)
             continue
@@ -191,6 +211,12 @@ def _select(text):
         raise _ambiguous([r for _, r in found])
     if found:
         return found[0]
+    if best_error is None or best_error[0] > 0 or best_error[1].name == "no_response":
+        # No native redirect in the text: Microsoft's error may still be in it, as a
+        # bare query, MSAL's JSON, or the text of the sign-in's error page.
+        shown = error_in_text(text)
+        if shown is not None:
+            return None, shown
     if best_error is not None:
         raise best_error[1]
     raise RedirectError(
@@ -210,10 +236,111 @@ def _analyse_pasted(uri):
     """analyse(), plus the already-rewritten broker address for pasted text. Only for
     text a person pastes: a capture from the browser must be the native redirect itself."""
     if _REWRITTEN_BROKER.match(uri):
-        response = analyse("ms-appx-web" + uri[len("https"):])
+        response = analyse("ms-appx-web" + uri[len("https"):], pasted=True)
         response["original_uri"] = uri
         return response
-    return analyse(uri)
+    try:
+        return analyse(uri, pasted=True)
+    except RedirectError as exc:
+        if exc.name != "not_native_redirect":
+            raise
+        # Not an address codecatch would fill, but an error response all the same (the
+        # personal accounts' err.srf page, a web app's reply URL): explain it.
+        _, query, fragment = split_uri(uri)
+        for part, where in ((query, "query"), (fragment, "fragment")):
+            params = _params_or_none(part)
+            if params and params.get("error"):
+                return _error_result(params, where, original_uri=uri)
+        raise
+
+
+def _params_or_none(part):
+    try:
+        return parse_params(part)
+    except RedirectError:
+        return None
+
+
+def _error_result(params, where, original_uri=None):
+    """A response object for an error that came without a native redirect."""
+    result = dict.fromkeys(FIELDS)
+    result.update(kind="error", ok=False, original_uri=original_uri, response_in=where)
+    for name in ERROR_PARAMS:
+        if params.get(name) is not None:
+            result[name] = params[name]
+    if result["timestamp"]:
+        result["timestamp"] = " ".join(result["timestamp"].split())  # a console wrapped it
+    _ids_from_description(result)
+    result["aadsts"], result["msis"], result["hint"] = _explain(
+        result["error"], result["error_description"], result["error_subcode"])
+    return result
+
+
+# error=… that starts a query, a fragment or the text itself; MSAL's JSON error;
+# a number from the sign-in's error page, with what follows it on its line.
+_BARE_ERROR = re.compile(r"(?:(?<=[?#&])|(?<![^\s'\"(\[<]))error=")
+_JSON_FIELD = re.compile(r'"(error|error_description|error_codes|trace_id|correlation_id|timestamp)"\s*:\s*'
+                         r'("(?:[^"\\]|\\.){0,4000}"|\[[^\]\n]{0,200}\])')
+# The OAuth error, where a log or a page names it in words ("Error: invalid_request.",
+# "ServerError: invalid_grant: 70000 - [...]", "errorCode":"invalid_grant").
+_OAUTH_ERROR = re.compile(
+    r"\b(invalid_request|invalid_grant|invalid_client|unauthorized_client|unsupported_grant_type|"
+    r"unsupported_response_type|invalid_scope|invalid_resource|access_denied|server_error|"
+    r"temporarily_unavailable|interaction_required|login_required|consent_required|"
+    r"account_selection_required|authorization_pending|authorization_declined|expired_token|"
+    r"bad_verification_code)\b")
+_PAGE_ERROR = re.compile(r"\b((?:AADSTS\d{4,8})|(?:MSIS\d{4}))\b[:.]?[ \t]*([^\r\n]{0,2000})")
+
+
+def error_in_text(text):
+    """An error response shown without a native redirect, or None.
+
+    Forms, in order: `?error=…` / `#error=…` / `error=…` as a bare query or fragment;
+    MSAL's JSON error (`"error": "invalid_grant", "error_description": "AADSTS70008: …"`);
+    the text of Microsoft's (or AD FS's) error page with its AADSTS or MSIS number.
+    """
+    if "\\" in text:
+        text = unescape_js(text)
+    for m in _BARE_ERROR.finditer(text):
+        run = _RUN.match(text, m.start())
+        start = m.start()
+        # The whole query the error sits in: back to its '?' or '#', or the run's start.
+        while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "?#'\"(<[":
+            start -= 1
+        if start > 0 and text[start - 1] in "?#":
+            where = "fragment" if text[start - 1] == "#" else "query"
+        else:
+            where = "text"
+        params = _params_or_none(_HTML_AMP.sub("&", text[start: run.end() if run else m.end()]))
+        if params and params.get("error"):
+            result = _error_result(params, where)
+            _ids_from_description(result, text)
+            return result
+    fields = {}
+    for m in _JSON_FIELD.finditer(text):
+        value = m.group(2)
+        if value.startswith('"'):
+            try:
+                value = json.loads(value, strict=False)  # a console may have wrapped it
+            except ValueError:
+                value = value[1:-1]
+        fields.setdefault(m.group(1), value)
+    if isinstance(fields.get("error"), str) and fields["error"]:
+        params = {k: v for k, v in fields.items() if isinstance(v, str)}
+        result = _error_result(params, "json")
+        _ids_from_description(result, text)
+        return result
+    m = _PAGE_ERROR.search(text)
+    if m:
+        number, said = m.group(1), m.group(2).strip()
+        params = {"error_description": f"{number}: {said}" if said else number}
+        word = _OAUTH_ERROR.search(text)
+        if word:
+            params["error"] = word.group(1)
+        result = _error_result(params, "text")
+        _ids_from_description(result, text)
+        return result
+    return None
 
 
 def _same_response(a, b):
@@ -235,11 +362,22 @@ def _ambiguous(responses):
 
 def _error_rank(uri, exc):
     # A native redirect that is unusable says more than a stray https link or word.
-    if exc.name in ("no_response", "duplicate_parameter", "ambiguous_response", "truncated") or (
+    if exc.name == "no_response":
+        return 0.5  # a redirect URI mentioned in passing says less than a cut response
+    if exc.name in ("duplicate_parameter", "ambiguous_response", "truncated",
+                    "implausible_code") or (
         exc.name == "no_uri" and _NATIVE_SCHEME.match(uri.split(":", 1)[0])
     ):
         return 0
     return {"refused_scheme": 1, "not_native_redirect": 2, "unknown_scheme": 3}.get(exc.name, 4)
+
+
+class _Quoted(str):
+    """A URI that a browser's console message quotes: what the admin meant to copy."""
+
+
+# A poster who split a long query over lines, each line starting with '&'.
+_CONTINUED_LINE = re.compile(r"[ \t]*\r?\n[ \t]*(?=&[A-Za-z_]+=)")
 
 
 def _candidates(text):
@@ -249,7 +387,7 @@ def _candidates(text):
     if spans:
         pieces, last = [], 0
         for start, end, uri in spans:
-            yield uri.strip()
+            yield _Quoted(uri.strip())
             pieces.append(text[last:start])
             last = end
         pieces.append(text[last:])
@@ -277,14 +415,19 @@ def _in_run(text, start, end, bare_run):
             scheme == "urn" and text[m.start(): m.start() + len(_OOB)].lower() == _OOB
         )
         first = m.start() == start
-        interesting = (native or scheme in _DANGEROUS or scheme in ("https", "http", "urn")
+        interesting = (native or scheme in _DANGEROUS or scheme in ("https", "http")
                        or after == "//" or (bare_run and first))
         if not interesting:
             continue
         uri = text[m.start(): end]
         if not bare_run:
-            # Free text: a sentence may end right after the URI.
-            uri = uri.rstrip(".,;:)]}")
+            # Free text: a sentence may end right after the URI. Dots that are an
+            # ellipsis ("code=0.AXkA... [snip]") stay: they say the code was cut.
+            kept = uri.rstrip(".,;:)]}")
+            tail = uri[len(kept):]
+            uri = kept + tail[: tail.rfind("..") + 2] if ".." in tail else kept
+            if ":" not in uri:  # "the urn: prefix": a word, not a URI
+                continue
         yield _HTML_AMP.sub("&", uri)
         looked += 1
         if native or scheme in _DANGEROUS or looked >= _NESTED_LIMIT:
@@ -364,13 +507,20 @@ def classify(uri):
             raise RedirectError(
                 "not_native_redirect",
                 f"Not a native redirect: {_short(uri.split('?', 1)[0].split('#', 1)[0], 60)} "
-                f"{problem}; Microsoft's sign-in never sends such an address.",
+                f"{problem}; Microsoft's sign-in never ends on such an address.",
             )
         path = _path_of(uri)
         if host in SIGNIN_HOSTS and (
             _NATIVECLIENT_PATH.match(path) or (host, path.lower()) == _LIVE_DESKTOP
         ):
             return scheme, "nativeclient"
+        if host in SIGNIN_HOSTS and _AUTHORIZE_PATH.search(path):
+            raise RedirectError(
+                "no_response",
+                "This is the sign-in request (the address a panel or app opens), not the "
+                "address the sign-in ends on: it carries no code. Open it, sign in, and copy "
+                "the address the sign-in ends on (or let the codecatch extension catch it).",
+            )
         if host in SIGNIN_HOSTS:
             raise RedirectError(
                 "not_native_redirect",
@@ -449,25 +599,46 @@ def _signin_host_for(cloud_host):
 
 def explain(error, description=None, subcode=None):
     """(aadsts, hint) for an error response. Unknown numbers keep Microsoft's own text."""
+    return _explain(error, description, subcode)[::2]
+
+
+def _explain(error, description=None, subcode=None):
+    """(aadsts, msis, hint)."""
     m = _AADSTS.search(description or "")
     aadsts = f"AADSTS{m.group(1)}" if m else None
+    m = _MSIS.search(description or "")
+    msis = f"MSIS{m.group(1)}" if m else None
     if aadsts in HINTS:
-        return aadsts, HINTS[aadsts]
+        return aadsts, msis, HINTS[aadsts]
+    if msis in MSIS_HINTS and not aadsts:
+        return aadsts, msis, MSIS_HINTS[msis]
     if (subcode or "").lower() == "cancel":
-        return aadsts, _CANCEL_HINT
+        return aadsts, msis, _CANCEL_HINT
     if aadsts:
         text = _first_line(description)
-        return aadsts, (
+        return aadsts, msis, (
             f"Microsoft says: {text} (look it up: "
             f"https://login.microsoftonline.com/error?code={aadsts[6:]})"
         )
+    if msis:
+        return aadsts, msis, (
+            f"Your organisation's AD FS server refused the sign-in ({msis}): "
+            f"{_first_line(description)} Its administrator can look the number up in the "
+            "AD FS event log (Applications and Services Logs > AD FS > Admin)."
+        )
     if error in _ERROR_HINTS:
-        return None, _ERROR_HINTS[error]
-    return None, f"Microsoft returned '{error}'" + (f": {_first_line(description)}" if description else ".")
+        return None, None, _ERROR_HINTS[error]
+    said = f"Microsoft returned '{error}'" if error else "Microsoft's sign-in returned an error"
+    return None, None, said + (f": {_first_line(description)}" if description else ".")
 
 
-def analyse(uri):
-    """Parse one redirect URI into a response object (PROTOCOL.md); raise RedirectError."""
+def analyse(uri, pasted=False):
+    """Parse one redirect URI into a response object (PROTOCOL.md); raise RedirectError.
+
+    `pasted`: the URI came from text a person copied, so its code must also have the
+    form its issuer sends (check_code): a copy can be cut, masked or a placeholder. A
+    capture is the address the browser itself was sent to: only that it is whole.
+    """
     if not isinstance(uri, str):
         raise RedirectError("no_uri", "Expected a URI, got nothing.")
     scheme, kind = classify(uri)
@@ -477,13 +648,6 @@ def analyse(uri):
             "no_uri",
             f"The URI holds an invisible or control character (U+{ord(bad.group(0)):04X}) at "
             f"position {bad.start()}; a real redirect never does. Copy it again from the browser.",
-        )
-    if "\u2026" in uri or uri.endswith("..."):
-        raise RedirectError(
-            "truncated",
-            "The address was shortened when it was copied (it contains '\u2026'): the code in it is "
-            "incomplete. Copy the whole address (in DevTools: right-click the message, Copy), "
-            "or let the codecatch extension catch it.",
         )
     base, query, fragment = split_uri(uri)
     in_query = parse_params(query)
@@ -496,10 +660,12 @@ def analyse(uri):
             "The response appears in both the query and the fragment; copy the URI again.",
         )
     if not (q_has or f_has):
+        _refuse_shortened(uri, {})
         raise RedirectError(
             "no_response",
-            "This redirect carries neither a code nor an error; the sign-in did not finish. "
-            "Complete the sign-in and copy the address it ends on.",
+            f"'{_short(uri, 60)}' carries neither a code nor an error: it is a redirect URI, "
+            "not the address a sign-in ended on. Copy the address the sign-in ends on (the "
+            "console's whole 'Failed to launch …' line), or let the codecatch extension catch it.",
         )
     params, where = (in_query, "query") if q_has else (in_fragment, "fragment")
     result = dict.fromkeys(FIELDS)
@@ -522,46 +688,171 @@ def analyse(uri):
     if "error" in params:
         # An error wins over a code: never fill a code that came with an error.
         result.update(kind="error", ok=False, code=None)
-        result["aadsts"], result["hint"] = explain(
+        result["aadsts"], result["msis"], result["hint"] = _explain(
             params["error"], params.get("error_description"), params.get("error_subcode")
         )
         return result
     code = params["code"]
+    _refuse_shortened(uri, params)
     if not code:
         raise RedirectError("no_response", "The 'code' parameter is empty; sign in again.")
-    if not _CODE_OK.match(code):
-        raise RedirectError(
-            "no_response",
-            "The 'code' parameter holds characters a Microsoft code never has (control or "
-            "non-ASCII characters once decoded); the URI was mangled. Copy it again.",
-        )
+    if pasted:
+        check_code(code)
+    elif not _CODE_OK.match(code):
+        raise RedirectError("no_response", _MANGLED)
     result.update(kind="code", ok=True, code_length=len(code), code_redacted=redact(code))
     return result
 
 
+# --- is it a whole code? ----------------------------------------------------------------
+#
+# What Microsoft's codes look like (docs/browser-notes.md, "Authorization codes", with
+# the public codes measured):
+# - Entra ID (work and school accounts): base64url text with dots; real ones seen are
+#   590 to 1635 characters. The v2.0 endpoint's start `0.A`/`1.A` (`0.AXkA…`) or
+#   `OAQABAAIAAAA…`, the v1 endpoint's `AQABAAIAAAA…`.
+# - Microsoft accounts (login.live.com): `M` and a GUID (37 characters, the shortest
+#   real code), `M.R3_BAY.<guid>`, `M.C5xx_BAY.2.U.<guid>`, and since 2026 a form of
+#   about 500 characters that holds '!', '*' and '$'.
+# The minimums sit at half the shortest real code (Entra) and just under it (accounts).
+# A code shorter than its issuer sends, or with a character it never sends, is a
+# placeholder, a mask or a piece: refused with what was seen, never passed on.
+ENTRA_CODE_MIN = 300
+MSA_CODE_MIN = 36
+_ENTRA_CODE = re.compile(r"[A-Za-z0-9._-]+\Z")
+_MSA_CODE = re.compile(r"M(?:\.|[0-9a-fA-F]{8}-)[A-Za-z0-9._!*$-]+\Z")
+_MANGLED = ("The 'code' parameter holds characters a Microsoft code never has (control or "
+            "non-ASCII characters once decoded); the URI was mangled. Copy it again.")
+# Where a poster cut or hid a code: an ellipsis ("…", "...", ".."), a mask or
+# placeholder character, a run of a mask letter, or a word standing for the code.
+_ELLIPSIS = re.compile("(?:\u2026|\\.{2,})+")
+_MASK_CHARS = re.compile("[<>{}\\[\\]\u2022\u25cf\u00b7#?|\\s]")
+_MASK_RUN = re.compile(r"\*{3,}|([xXyYzZ])\1{5,}|[xX]{3,}\Z")
+_PLACEHOLDER_WORDS = re.compile(
+    r"(?:your|the|auth|authorization|my)?[_-]?(?:auth)?[_-]?code(?:[_-]?(?:goes)?[_-]?here)?"
+    r"|redacted|removed|hidden|snip(?:ped)?|omitted|censored|secret|placeholder|example|sample",
+    re.IGNORECASE,
+)
+
+
+def _refuse_shortened(uri, params):
+    """A response whose code, state or address was cut with an ellipsis."""
+    for where, value in (("code", params.get("code") or ""), ("state", params.get("state") or ""),
+                         ("address", uri)):
+        m = _ELLIPSIS.search(value)
+        if m is None:
+            continue
+        seen = m.group(0)
+        what = f"'{seen}'" if "\u2026" in seen else f"'{seen}' ({len(seen)} dots)"
+        at = "at its end" if m.end() == len(value) else "in the middle"
+        raise RedirectError(
+            "truncated",
+            f"The {where} was shortened when it was copied: it has {what} {at}, so the code "
+            "is incomplete. Copy the whole address (in DevTools: right-click the message, "
+            "Copy), or let the codecatch extension catch it.",
+        )
+
+
+def _refuse_mask(code):
+    m = _MASK_CHARS.search(code)
+    if m or _PLACEHOLDER_WORDS.fullmatch(code) or _MASK_RUN.search(code):
+        seen = _short(code, 24)
+        raise RedirectError(
+            "implausible_code",
+            f"The code '{seen}' is a placeholder or a mask, not a code Microsoft issued: "
+            "whoever copied it hid or replaced it. Copy the whole address from your own "
+            "sign-in (or let the codecatch extension catch it).",
+        )
+
+
+def code_issuer(code):
+    """'msa' for a Microsoft account code, else 'entra-v2' or 'entra-v1' by its form."""
+    if re.match(r"M(?:\.|[0-9a-fA-F]{8}-)", code):
+        return "msa"
+    if re.match(r"\d\.A", code):
+        return "entra-v2"
+    return "entra-v1"
+
+
+def check_code(code):
+    """Raise RedirectError('implausible_code') unless code has its issuer's form."""
+    _refuse_mask(code)
+    if not _CODE_OK.match(code):
+        raise RedirectError("no_response", _MANGLED)
+    issuer = code_issuer(code)
+    if issuer == "msa":
+        ok, minimum, form = _MSA_CODE.match(code), MSA_CODE_MIN, (
+            "a Microsoft account code is 'M.' then a data-centre tag and a long tail "
+            "(M.C532_BAY.2.U.…)")
+    else:
+        ok, minimum, form = _ENTRA_CODE.match(code), ENTRA_CODE_MIN, (
+            "an Entra ID code is hundreds of characters of letters, digits, '.', '_' and '-'")
+    if not ok:
+        allowed = r"[A-Za-z0-9._!*$-]" if issuer == "msa" else r"[A-Za-z0-9._-]"
+        bad = next((c for c in code if not re.match(allowed, c)), None)
+        detail = f"it has '{bad}', which such codes never hold" if bad else "its form does not match"
+        raise RedirectError(
+            "implausible_code",
+            f"The code '{_short(code, 24)}' is not one Microsoft issues: {detail}; {form}. "
+            "Copy the whole address again.",
+        )
+    if len(code) < minimum:
+        raise RedirectError(
+            "implausible_code",
+            f"The code '{_short(code, 24)}' is {len(code)} characters long; {form}, never fewer "
+            f"than {minimum}. It was cut or replaced: copy the whole address again.",
+        )
+
+
 # Blanks, not \s: `^\s*` with re.M restarts at every newline and rescans the newlines
 # after it, quadratic on a description of 60 000 encoded newlines (5 s, a review's PoC).
+_TIME = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _DESCRIPTION_IDS = {
-    "trace_id": re.compile(r"^[ \t]*Trace ID:[ \t]*(\S+)", re.I | re.M),
-    "correlation_id": re.compile(r"^[ \t]*Correlation ID:[ \t]*(\S+)", re.I | re.M),
-    "timestamp": re.compile(r"^[ \t]*Timestamp:[ \t]*(\S(?:[^\r\n]*\S)?)", re.I | re.M),
+    # Anywhere: the error page prints "Request Id: … Correlation Id: … Timestamp: …"
+    # one per line, error_description one per line or all on one, a console may wrap a
+    # value to the next line, and MSAL's logs put the time in brackets or JSON.
+    "trace_id": re.compile(r"\b(?:Trace|Request)[ _]?ID\"?:[ \t\"]*(?:\r?\n[ \t]*)?(" + _GUID + r")", re.I),
+    "correlation_id": re.compile(r"\bCorrelation[ _]?ID\"?:[ \t\"]*(?:\r?\n[ \t]*)?(" + _GUID + r")", re.I),
+    "timestamp": re.compile(r"\bTimestamp\"?:[ \t\"]*(?:\r?\n[ \t]*)?(" + _TIME + ")", re.I),
 }
+_BRACKETED_TIME = re.compile(r"\[(" + _TIME + r")\]:")  # MSAL: "invalid_grant: 70000 - [time]: AADSTS…"
 
 
-def _ids_from_description(result):
-    """Microsoft often sends the trace id, correlation id and time only as lines of
-    error_description; an admin quotes them to support, so lift them out."""
-    description = result.get("error_description") or ""
-    for name, pattern in _DESCRIPTION_IDS.items():
-        if result.get(name) is None:
-            m = pattern.search(description)
+def _ids_from_description(result, text=None):
+    """Microsoft often sends the trace id, correlation id and time only inside
+    error_description (or its page's text); an admin quotes them to support, so lift
+    them out: as written, with JSON's escaped line breaks, or still percent-encoded."""
+    description = (result.get("error_description") if text is None else text) or ""
+    for form in (description, lambda: description.replace("\\r", "\r").replace("\\n", "\n"),
+                 lambda: unquote_plus(description)):
+        wanted = [name for name in _DESCRIPTION_IDS if result.get(name) is None]
+        if not wanted:
+            return
+        form = form() if callable(form) else form
+        for name in wanted:
+            m = _DESCRIPTION_IDS[name].search(form)
             if m:
-                result[name] = m.group(1)
+                result[name] = " ".join(m.group(1).split())
+    if result.get("timestamp") is None:
+        m = _BRACKETED_TIME.search(description)
+        if m:
+            result["timestamp"] = m.group(1)
 
 
-def _first_line(text):
+def _first_line(text, limit=300):
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line[:300]
+    return cut_at_word(line, limit)
+
+
+def cut_at_word(text, limit=300):
+    """text, or its first words up to limit characters followed by '…'."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:") + "\u2026"
 
 
 def _short(text, limit=80):

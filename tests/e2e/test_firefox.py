@@ -5,6 +5,7 @@ extension installed as a temporary add-on and the real host registered by
 import pytest
 
 from .scenarios import QUIET_S, SCENARIOS, run, wait_for
+from codes import entra_code
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ def test_host_connected(firefox_driver):
 # Hostile pages (test_hostile_pages.py has the Chromium side): a page that frames a
 # sign-in page and navigates that frame to a redirect of its own. Firefox reports it
 # through webNavigation with the sign-in URL as the frame's, like Chromium.
-EVIL_CODE = "0.AXkAEVILcodeInjectedThroughAFrame_0123456789abcdef"
+EVIL_CODE = entra_code("EVILcodeInjectedThroughAFrame_0123456789abcdef")  # shaped like a real code: only provenance stops it
 
 
 @pytest.mark.parametrize("kind", ["custom-scheme", "nativeclient"])

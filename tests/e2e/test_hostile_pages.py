@@ -7,10 +7,11 @@ import time
 import pytest
 
 from codecatch.mocksite.panel import SIGNIN_LINK_ID
+from codes import entra_code
 
 pytestmark = pytest.mark.browser
 
-EVIL_CODE = "0.AXkAEVILcodeFromAPageThatOpenedTheSignIn_0123456789"
+EVIL_CODE = entra_code("EVILcodeFromAPageThatOpenedTheSignIn_0123456789")  # shaped like a real code: only provenance stops it
 EVIL_URI = ("ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
             f"?code={EVIL_CODE}&state=evil&session_state=x")
 

@@ -16,10 +16,11 @@ import pytest
 from codecatch.mocksite.panel import AUTH_FIELD_ID, CLIENTS
 
 from .scenarios import BY_NAME, QUIET_S, run, wait_for
+from codes import entra_code
 
 pytestmark = pytest.mark.browser
 
-EVIL_CODE = "0.AXkAEVILcodeInjectedByAPageThatHoldsTheWindow_0123456789"
+EVIL_CODE = entra_code("EVILcodeInjectedByAPageThatHoldsTheWindow_0123456789")  # shaped like a real code: only provenance stops it
 _, CLIENT_ID, REDIRECT_URI = CLIENTS["teams"]
 EVIL_URI = f"{REDIRECT_URI}?code={EVIL_CODE}&state=evil&session_state=x"
 
