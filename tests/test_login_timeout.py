@@ -301,3 +301,30 @@ def test_a_silent_proxy_is_named_in_the_hint_without_its_password(tmp_path):
                   "while fetching the tenant's OpenID configuration")
     assert f"proxy http://{proxy.host}" in lines[-1]
     assert "s3cret" not in "\n".join(lines) and "someone" not in "\n".join(lines)
+
+
+# --- whose token: the same summary from the cache as from a sign-in ---------------------------
+
+def test_a_token_from_the_cache_names_the_account(tmp_path):
+    cache = str(tmp_path / "cache.json")
+    with MockIdP() as idp:
+        ca = idp.ca_file(str(tmp_path))
+        cfg = login.settings(client="azure-cli", tenant="contoso", authority_host=idp.host, ca_bundle=ca)
+        with idp.session(ca) as session:
+            opened = []
+
+            def receive(state, timeout, ready):
+                ready()
+                return session.get(opened[-1], allow_redirects=False).headers["Location"]
+
+            fresh = login.login(cfg, receive, opened.append, cache_path=cache, http_client=session)
+            cached = login.token(cfg, cache, http_client=session)
+            again = login.login(cfg, receive, opened.append, cache_path=cache, http_client=session)
+    assert "id_token_claims" not in cached  # MSAL served it from the cache, no id token
+    assert len(opened) == 1
+    fresh_text, cached_text, again_text = (login.describe(r) for r in (fresh, cached, again))
+    assert fresh_text.startswith("signed in as admin@contoso.test, tenant ")
+    assert cached_text.startswith("signed in as admin@contoso.test, tenant ")
+    assert cached_text.endswith(", from the token cache") and again_text == cached_text
+    assert "from the token cache" not in fresh_text
+    assert cached["codecatch_account"]["username"] == "admin@contoso.test"

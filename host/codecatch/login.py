@@ -358,7 +358,11 @@ def save_cache(cache, path):
 # --- the whole login ------------------------------------------------------------------
 
 def silent(app, cfg, username=None):
-    """A token from the cache (refreshed with its refresh token if needed), or None."""
+    """A token from the cache (refreshed with its refresh token if needed), or None.
+
+    The result names the account (`codecatch_account`): a token MSAL serves from the
+    cache carries no id_token_claims, and the summary must still say whose it is.
+    """
     try:
         accounts = app.get_accounts(username=username) if username else app.get_accounts()
         if not accounts:
@@ -368,6 +372,9 @@ def silent(app, cfg, username=None):
         raise _network_error(exc, cfg, "while refreshing the cached token") from exc
     if result and "error" in result:
         return None  # an expired or revoked refresh token: sign in again
+    if result:
+        result.setdefault("codecatch_account", {"username": accounts[0].get("username"),
+                                                "tenant": accounts[0].get("realm")})
     return result
 
 
@@ -500,12 +507,16 @@ def stream_receiver(on_status=None, folder=None):
 
 
 def describe(result):
-    """A one-line summary of a token result for stderr (no secrets)."""
+    """A one-line summary of a token result for stderr (no secrets), the same for a
+    fresh sign-in (id_token_claims) and a token from the cache (codecatch_account)."""
     claims = result.get("id_token_claims") or {}
-    who = claims.get("preferred_username") or claims.get("upn") or claims.get("oid") or "?"
+    account = result.get("codecatch_account") or {}
+    who = (claims.get("preferred_username") or claims.get("upn") or account.get("username")
+           or claims.get("oid") or "?")
     parts = [f"signed in as {who}"]
-    if claims.get("tid"):
-        parts.append(f"tenant {claims['tid']}")
+    tenant = claims.get("tid") or account.get("tenant")
+    if tenant:
+        parts.append(f"tenant {tenant}")
     if result.get("expires_in") is not None:
         parts.append(f"token valid {int(result['expires_in']) // 60} min")
     if result.get("codecatch_source") == "cache":
