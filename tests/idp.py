@@ -9,7 +9,8 @@ What MSAL checks (docs/browser-notes.md section 5): https; an id_token (unsigned
 aud = client id and the nonce sent in the authorization URL; client_info. The token
 endpoint checks what Microsoft's does: one use per code, the same redirect_uri as
 the authorization request, and the PKCE verifier against the challenge. Every token
-POST is recorded in `token_requests` so tests can look at what MSAL sent.
+POST is recorded in `token_requests` so tests can look at what MSAL sent. With
+`stall_tokens`, token POSTs are never answered (a stalled authority or proxy).
 
     with MockIdP() as idp:
         session = idp.session()          # requests.Session trusting the mock's CA
@@ -56,6 +57,9 @@ class MockIdP:
         self.token_requests = []  # the form of every token POST, in order
         self.authorize_requests = []
         self.next_error = None  # (error, description): the next authorize answers with it
+        # A stalled authority: token POSTs are read and never answered (until stop()).
+        self.stall_tokens = False
+        self._stopping = threading.Event()
         self.lock = threading.Lock()
         self._server = None
         self._ca_file = None
@@ -63,6 +67,7 @@ class MockIdP:
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self):
+        self._stopping.clear()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._cert.configure_cert(context)
         idp = self
@@ -78,6 +83,7 @@ class MockIdP:
         return self
 
     def stop(self):
+        self._stopping.set()  # stalled handlers return, closing their connections
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -255,6 +261,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8")
         form = {k: v[0] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+        if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] and self.idp.stall_tokens:
+            self.idp.token_requests.append(dict(form))
+            self.idp._stopping.wait()
+            self.close_connection = True
+            return None
         if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
             # The issuer base is where MSAL reached us (the token endpoint's host).
             status, payload = self.idp.token(parts[0], self._base(), form)

@@ -320,6 +320,7 @@ def test_cli_paste_login_then_token_from_cache(idp, ca, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == result["access_token"]  # still valid: served from the cache
     assert "from the token cache" in done.stderr
+    assert "signed in as admin@contoso.test" in done.stderr  # whose token, as after the sign-in
 
 
 def test_cli_error_response_exit_1_with_hint(idp, ca, monkeypatch):

@@ -363,8 +363,8 @@ def panel_remove(origin):
 
 # --- login, token (host/codecatch/login.py; msal is imported only inside) --------------
 
-# Exit statuses of login/token: 1 and 2 as for `parse`; 3 timeout; 4 nothing to ask;
-# 5 the authority cannot be reached.
+# Exit statuses of login/token: 1 and 2 as for `parse`; 3 no sign-in in time; 4 nothing
+# to ask; 5 the authority cannot be reached or stalled (a request that timed out).
 _LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4, "no_account": 4,
                "network": 5}
 
@@ -424,7 +424,9 @@ def _login_failed(exc):
 @_login_options
 @click.option("--print-url", is_flag=True, help="Print the sign-in URL (on stderr) instead of opening the browser.")
 @click.option("--paste", is_flag=True, help="Read the address the sign-in ended on from stdin (no extension needed).")
-@click.option("--timeout", default=300.0, show_default=True, metavar="S", help="Seconds to wait for the sign-in.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+              metavar="S", help="Seconds for the whole login: the sign-in, and every request to the authority "
+                                "(each also at most 15 s).")
 @click.option("--fresh", is_flag=True, help="Sign in even if the cache holds a usable token.")
 def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle,
           print_url, paste, timeout, fresh):
@@ -432,8 +434,9 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
 
     The access token goes to stdout; everything else to stderr. Exit status: 0 token
     printed, 1 Microsoft returned an error, 2 unusable input or options, 3 no sign-in
-    within --timeout, 4 no codecatch browser host ran, 5 the authority cannot be
-    reached, 130 interrupted (docs/login.md).
+    within --timeout, 4 no codecatch browser host ran, 5 the authority (or a proxy on
+    the way) cannot be reached or did not answer in time, 130 interrupted
+    (docs/login.md).
     """
     from . import login as lg
 
@@ -464,21 +467,26 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
 
 @main.command()
 @lambda f: _login_options(f, cache_required=True)
-def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle):
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=15.0, show_default=True,
+              metavar="S", help="Give up after S seconds (exit 5) when the authority does not answer.")
+def token(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle, timeout):
     """Print a token from the --cache FILE (required), refreshing it silently; never opens a browser.
 
     The access token goes to stdout. Exit status: 0 token printed, 1 Microsoft refused
     the refresh, 2 unusable options (--cache missing, an unknown client), 4 no usable
     token for that client and account in the cache (run `codecatch login --cache FILE`
-    first), 5 the authority cannot be reached (docs/login.md).
+    first), 5 the authority (or a proxy on the way) cannot be reached or did not answer
+    within --timeout, 130 interrupted (docs/login.md).
     """
     from . import login as lg
 
     try:
         cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
-        result = lg.token(cfg, cache, username=account)
+        result = lg.token(cfg, cache, username=account, timeout=timeout)
     except lg.LoginError as exc:
         _login_failed(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
     _print_token(result, fmt)
 
 

@@ -20,6 +20,8 @@ about 120 ms). Nothing here prints; the CLI does.
 import dataclasses
 import json
 import os
+import time
+import urllib.parse
 
 from . import clouds, redirect
 from .errors import RedirectError
@@ -27,6 +29,14 @@ from .files import write_atomic
 
 DEFAULT_TENANT = "organizations"
 DEFAULT_TIMEOUT_S = 300
+# One request to the authority (connect, TLS handshake and answer together). Microsoft
+# answers in well under a second; a request still waiting after this is stalled (a
+# proxy or firewall that accepted the connection and went silent), not slow.
+DEFAULT_HTTP_TIMEOUT_S = 15
+# The least a request gets even when the overall --timeout has (almost) run out: a
+# redirect pasted late still deserves one real try at redemption, and 0 would make
+# requests fail at once.
+MIN_HTTP_TIMEOUT_S = 1
 BROKER = "ms-appx-web://microsoft.aad.brokerplugin/{}"
 
 
@@ -157,29 +167,66 @@ def settings(client=None, client_id=None, redirect_uri=None, tenant=None, scopes
 
 # --- MSAL --------------------------------------------------------------------------
 
-def http_session(ca_bundle=None):
-    """The HTTP client for MSAL: requests, trusting `ca_bundle` if given.
+def http_session(ca_bundle=None, timeout=DEFAULT_HTTP_TIMEOUT_S, deadline=None):
+    """The HTTP client for MSAL: requests, trusting `ca_bundle` if given, and never
+    waiting forever.
+
+    MSAL's own `timeout` reaches only the Session MSAL makes itself, never an
+    http_client it is given (msal/application.py, ClientApplication.__init__), and
+    requests has no session-wide timeout: without this, a proxy that accepts the
+    connection and never answers hangs `login` and `token` for good. Every request
+    gets `timeout` seconds for connecting, the TLS handshake and the answer together
+    (urllib3's `total`), and no more than what is left until `deadline`
+    (time.monotonic()), but at least MIN_HTTP_TIMEOUT_S. A request that times out
+    carries `codecatch_timeout` = (seconds, whether the deadline set them) for the
+    message.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's own
     `verify` (docs/browser-notes.md section 5), which would silently drop --ca-bundle; this
     session pins it and still honours the proxy variables.
     """
     import requests
+    import urllib3
 
-    class _PinnedSession(requests.Session):
+    class _Session(requests.Session):
+        def request(self, method, url, **kwargs):
+            if kwargs.get("timeout") is not None:
+                return super().request(method, url, **kwargs)
+            seconds, capped = _request_timeout(timeout, deadline)
+            kwargs["timeout"] = urllib3.Timeout(connect=seconds, read=seconds, total=seconds)
+            try:
+                return super().request(method, url, **kwargs)
+            except requests.Timeout as exc:
+                exc.codecatch_timeout = (seconds, capped)
+                raise
+
         def merge_environment_settings(self, url, proxies, stream, verify, cert):
             merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            merged["verify"] = self.verify
+            if ca_bundle:
+                merged["verify"] = self.verify
             return merged
 
-    session = _PinnedSession() if ca_bundle else requests.Session()
+    session = _Session()
     if ca_bundle:
         session.verify = ca_bundle
     return session
 
 
-def application(cfg, cache=None, http_client=None):
-    """An msal.PublicClientApplication for these settings."""
+def _request_timeout(timeout, deadline):
+    """(seconds, capped): the wait for one request, and whether `deadline` cut it."""
+    if deadline is None:
+        return timeout, False
+    left = deadline - time.monotonic()
+    if left >= timeout:
+        return timeout, False
+    return max(min(MIN_HTTP_TIMEOUT_S, timeout), left), True
+
+
+def application(cfg, cache=None, http_client=None, deadline=None):
+    """An msal.PublicClientApplication for these settings. Building it already asks
+    the authority for its OpenID configuration (and, for Microsoft's hosts, instance
+    discovery). `deadline` bounds every request (see http_session); an `http_client`
+    given here (the tests') brings its own timeouts."""
     import msal
 
     known = clouds.host_of(cfg.authority) in clouds.SIGNIN_HOSTS
@@ -188,16 +235,15 @@ def application(cfg, cache=None, http_client=None):
             cfg.client_id,
             authority=cfg.authority,
             token_cache=cache,
-            http_client=http_client or http_session(cfg.ca_bundle),
+            http_client=http_client or http_session(cfg.ca_bundle, deadline=deadline),
             # Instance discovery asks login.microsoftonline.com about the authority;
             # for a host that is not Microsoft's (a private mock, a test), skip it.
             instance_discovery=None if known else False,
         )
     except ValueError as exc:  # MSAL's word for an authority it cannot use
         raise LoginError("network", f"Cannot use the authority {cfg.authority}: {exc}") from exc
-    except OSError as exc:  # requests' ConnectionError and SSLError are OSErrors
-        raise LoginError("network", f"Cannot reach {cfg.authority_host}: {_short_exc(exc)}",
-                         hint=_network_hint(exc)) from exc
+    except OSError as exc:  # requests' ConnectionError, Timeout and SSLError are OSErrors
+        raise _network_error(exc, cfg, "while fetching the tenant's OpenID configuration") from exc
 
 
 class Flow:
@@ -248,8 +294,7 @@ class Flow:
         except ValueError as exc:  # MSAL's own state or flow checks
             raise LoginError("state_mismatch", f"MSAL refused the response: {exc}") from exc
         except OSError as exc:
-            raise LoginError("network", f"Cannot reach {self.settings.authority_host}: {_short_exc(exc)}",
-                             hint=_network_hint(exc)) from exc
+            raise _network_error(exc, self.settings, "while redeeming the authorization code") from exc
         if "error" in result:
             raise _error_response(result, "token_error", "Redeeming the code failed")
         return result
@@ -313,17 +358,23 @@ def save_cache(cache, path):
 # --- the whole login ------------------------------------------------------------------
 
 def silent(app, cfg, username=None):
-    """A token from the cache (refreshed with its refresh token if needed), or None."""
-    accounts = app.get_accounts(username=username) if username else app.get_accounts()
-    if not accounts:
-        return None
+    """A token from the cache (refreshed with its refresh token if needed), or None.
+
+    The result names the account (`codecatch_account`): a token MSAL serves from the
+    cache carries no id_token_claims, and the summary must still say whose it is.
+    """
     try:
+        accounts = app.get_accounts(username=username) if username else app.get_accounts()
+        if not accounts:
+            return None
         result = app.acquire_token_silent_with_error(cfg.scopes, accounts[0])
-    except OSError as exc:
-        raise LoginError("network", f"Cannot reach {cfg.authority_host}: {_short_exc(exc)}",
-                         hint=_network_hint(exc)) from exc
+    except OSError as exc:  # get_accounts too: for Microsoft's hosts it asks instance discovery
+        raise _network_error(exc, cfg, "while refreshing the cached token") from exc
     if result and "error" in result:
         return None  # an expired or revoked refresh token: sign in again
+    if result:
+        result.setdefault("codecatch_account", {"username": accounts[0].get("username"),
+                                                "tenant": accounts[0].get("realm")})
     return result
 
 
@@ -334,9 +385,14 @@ def login(cfg, receive, open_url, *, timeout=DEFAULT_TIMEOUT_S, cache_path=None,
     receive: a receiver (see the module docstring); open_url(url): opens or shows the
     authorization URL, called by the receiver's ready(). With a cache file, a token
     from the cache is returned first when one is there (unless reuse_cache is False).
+
+    `timeout` bounds the whole login, as a user reading `--timeout` expects: the wait
+    for the sign-in gets what the requests before it left, and no request to the
+    authority outlives what is left (see http_session).
     """
+    deadline = time.monotonic() + timeout
     cache = load_cache(cache_path) if cache_path else None
-    app = application(cfg, cache, http_client)
+    app = application(cfg, cache, http_client, deadline=deadline)
     try:
         if cache is not None and reuse_cache:
             result = silent(app, cfg, username)
@@ -344,7 +400,8 @@ def login(cfg, receive, open_url, *, timeout=DEFAULT_TIMEOUT_S, cache_path=None,
                 result.setdefault("codecatch_source", "cache")
                 return result
         flow = Flow(app, cfg)
-        received = receive(flow.state, timeout, lambda: open_url(flow.auth_uri))
+        left = max(0.0, deadline - time.monotonic())
+        received = receive(flow.state, left, lambda: open_url(flow.auth_uri))
         if received is None:
             raise LoginError("timeout", f"No sign-in came back within {timeout:g} s.",
                              hint="Finish the sign-in in the browser sooner, or raise --timeout; "
@@ -357,13 +414,18 @@ def login(cfg, receive, open_url, *, timeout=DEFAULT_TIMEOUT_S, cache_path=None,
             save_cache(cache, cache_path)
 
 
-def token(cfg, cache_path, username=None, http_client=None):
-    """A token from the cache file only (no browser); raises LoginError if none."""
+def token(cfg, cache_path, username=None, http_client=None, timeout=DEFAULT_HTTP_TIMEOUT_S):
+    """A token from the cache file only (no browser); raises LoginError if none.
+
+    `timeout` bounds the whole refresh (the OpenID configuration and the refresh
+    request together): a script calling `codecatch token` must get an answer.
+    """
     if not os.path.exists(cache_path):
         raise LoginError("no_account", f"No token cache at {cache_path}.",
                          hint=f"Sign in first: codecatch login ... --cache {cache_path}")
+    deadline = time.monotonic() + timeout
     cache = load_cache(cache_path)
-    app = application(cfg, cache, http_client)
+    app = application(cfg, cache, http_client, deadline=deadline)
     try:
         result = silent(app, cfg, username)
     finally:
@@ -435,7 +497,7 @@ def stream_receiver(on_status=None, folder=None):
             raise LoginError("no_host", str(exc), hint="Fix the folder's owner and mode, or use --paste.") from exc
         if capture is None and not seen:
             raise LoginError(
-                "no_host", f"No browser host of codecatch was running during the {timeout:g} s wait, "
+                "no_host", f"No browser host of codecatch was running during the {_secs(timeout)} s wait, "
                            "so nothing could catch the sign-in's redirect.",
                 hint="Open the URL in a browser with the codecatch extension installed and enabled "
                      "(`codecatch doctor` checks the setup), or use --paste.")
@@ -445,12 +507,16 @@ def stream_receiver(on_status=None, folder=None):
 
 
 def describe(result):
-    """A one-line summary of a token result for stderr (no secrets)."""
+    """A one-line summary of a token result for stderr (no secrets), the same for a
+    fresh sign-in (id_token_claims) and a token from the cache (codecatch_account)."""
     claims = result.get("id_token_claims") or {}
-    who = claims.get("preferred_username") or claims.get("upn") or claims.get("oid") or "?"
+    account = result.get("codecatch_account") or {}
+    who = (claims.get("preferred_username") or claims.get("upn") or account.get("username")
+           or claims.get("oid") or "?")
     parts = [f"signed in as {who}"]
-    if claims.get("tid"):
-        parts.append(f"tenant {claims['tid']}")
+    tenant = claims.get("tid") or account.get("tenant")
+    if tenant:
+        parts.append(f"tenant {tenant}")
     if result.get("expires_in") is not None:
         parts.append(f"token valid {int(result['expires_in']) // 60} min")
     if result.get("codecatch_source") == "cache":
@@ -462,9 +528,93 @@ def as_json(result):
     return json.dumps(result, indent=2, sort_keys=True)
 
 
-def _short_exc(exc):
-    """What went wrong, in a few words: requests wraps urllib3, which wraps the socket
-    error, and only the innermost one says it plainly."""
+def _network_error(exc, cfg, doing):
+    """LoginError("network") for a request that failed: which host, at which step, why.
+
+    Host and step come from the URL of the request that failed, because MSAL makes
+    its discovery requests inside other calls; never from the request's body, which
+    can hold the authorization code or a refresh token. `doing` is the caller's step.
+    """
+    url = getattr(getattr(exc, "request", None), "url", None) or cfg.authority
+    host = urllib.parse.urlsplit(url).netloc or cfg.authority_host
+    doing = _step(url) or doing
+    stall = _stall(exc)
+    if stall is None:
+        return LoginError("network", f"Cannot reach {host}: {_short_exc(exc)} ({doing})",
+                          hint=_network_hint(exc))
+    seconds, capped = getattr(exc, "codecatch_timeout", (None, False))
+    if capped:  # the user's --timeout, not our per-request limit, was what ran out
+        when = " before --timeout ran out"
+    else:
+        when = f" within {_secs(seconds)} s" if seconds is not None else ""
+    return LoginError("network", f"{host} {stall}{when} ({doing})",
+                      hint=_stall_hint(url, host, stall, capped))
+
+
+def _step(url):
+    path = urllib.parse.urlsplit(url).path
+    if path.endswith("/discovery/instance"):
+        return "while asking Microsoft about the authority (instance discovery)"
+    if path.endswith("/.well-known/openid-configuration"):
+        return "while fetching the tenant's OpenID configuration"
+    return None
+
+
+_NOT_ACCEPTED = "did not accept the connection"
+
+
+def _stall(exc):
+    """How a request that timed out stalled, or None if it did not time out.
+
+    urllib3 reports a TLS handshake that never finishes as a read timeout; only the
+    socket error inside says "handshake"."""
+    import requests
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return _NOT_ACCEPTED
+    if not isinstance(exc, requests.Timeout):
+        return None
+    if "handshake" in str(_innermost(exc)):
+        return "accepted the connection but did not complete the TLS handshake"
+    return "did not answer"
+
+
+def _stall_hint(url, host, stall, capped):
+    proxy = _proxy_for(url)
+    if proxy:
+        hint = (f"The request went through the proxy {proxy}: check that it is up and lets {host} "
+                "through (NO_PROXY bypasses it).")
+    elif stall == _NOT_ACCEPTED:
+        hint = ("Nothing took the connection: a firewall that drops it, or a network that lets "
+                "only a proxy out (set HTTPS_PROXY).")
+    else:
+        hint = ("Something on the way accepted the connection and went silent: a firewall, a "
+                "captive portal, or a network that needs a proxy (set HTTPS_PROXY).")
+    if capped:
+        hint += " If the network is only slow, raise --timeout."
+    return hint
+
+
+def _proxy_for(url):
+    """The proxy requests uses for `url` (from the environment), without any user name
+    or password in it; None when it goes direct."""
+    import requests
+
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    if not proxy:
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def _secs(seconds):
+    """Seconds for a message: 15, 2.7, 3 (not 2.7312 or 2.9998)."""
+    return f"{seconds:.0f}" if seconds >= 10 else f"{round(seconds, 1):g}"
+
+
+def _innermost(exc):
+    """requests wraps urllib3, which wraps the socket error: the innermost one says
+    what happened plainly."""
     inner = exc
     for _ in range(6):
         args = getattr(inner, "args", ())
@@ -473,7 +623,12 @@ def _short_exc(exc):
         if nxt is None or nxt is inner:
             break
         inner = nxt
-    text = str(inner)
+    return inner
+
+
+def _short_exc(exc):
+    """What went wrong, in a few words."""
+    text = str(_innermost(exc))
     for needle, plain in (("Failed to resolve", "the name does not resolve (DNS)"),
                           ("Name or service not known", "the name does not resolve (DNS)"),
                           ("Connection refused", "the connection was refused"),
