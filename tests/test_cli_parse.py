@@ -31,14 +31,15 @@ def test_json_for_a_code():
 
 
 def test_human_output_redacts_the_code_unless_revealed():
-    code = "0.AXkAverysecretpart_1234567890"
+    code = entra_code("verysecretpart")
     uri = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={code}&state=s1"
     shown = run("parse", uri)
     assert shown.exit_code == 0
-    assert "verysecretpart" not in shown.output and "0.AXkA" in shown.output and "31 chars" in shown.output
+    assert "verysecretpart" not in shown.output and "0.AXkA" in shown.output and f"{len(code)} chars" in shown.output
     assert "Teams PowerShell" in shown.output
+    assert "--reveal" in shown.output  # how to get the address to paste
     revealed = run("parse", uri, "--reveal")
-    assert code in revealed.output
+    assert code in revealed.output and f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={code}" in revealed.output
 
 
 def test_error_response_exits_1_with_number_and_hint():

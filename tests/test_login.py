@@ -85,7 +85,7 @@ def test_success_sends_pkce_verifier_and_custom_redirect_uri(idp, cfg, session):
 
     (post,) = idp.token_requests
     assert post["grant_type"] == "authorization_code"
-    assert post["redirect_uri"] == "ms-appx-web://microsoft.aad.brokerplugin/" + TEAMS.client_id
+    assert post["redirect_uri"] == "ms-appx-web://Microsoft.AAD.BrokerPlugin/" + TEAMS.client_id
     assert len(post["code_verifier"]) >= 43  # RFC 7636: 43-128 characters
     assert post["client_id"] == TEAMS.client_id
 

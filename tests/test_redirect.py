@@ -12,14 +12,14 @@ CODE = entra_code("abc-_x")
 
 
 def test_issue_example_console_line():
-    line = (f"Failed to launch '{BROKER}?code=0.AXkAabc-_x&state=s1&session_state=ss' "
+    line = (f"Failed to launch '{BROKER}?code={CODE}&state=s1&session_state=ss' "
             "because the scheme does not have a registered handler.")
     r = redirect.parse(line)
-    assert r["https_url"] == f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAabc-_x&state=s1&session_state=ss"
-    assert (r["kind"], r["ok"], r["code"], r["state"], r["session_state"]) == ("code", True, "0.AXkAabc-_x", "s1", "ss")
+    assert r["https_url"] == f"https://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={CODE}&state=s1&session_state=ss"
+    assert (r["kind"], r["ok"], r["code"], r["state"], r["session_state"]) == ("code", True, CODE, "s1", "ss")
     assert r["client_id"] == TEAMS and r["app"] == "Teams PowerShell"
     assert r["redirect_uri"] == BROKER
-    assert r["code_redacted"] == "0.AXkA\u2026 (12 chars)"
+    assert r["code_redacted"] == f"0.AXkA\u2026 ({len(CODE)} chars)"
 
 
 @pytest.mark.parametrize("uri", [
@@ -47,10 +47,11 @@ def test_custom_schemes_rewrite_byte_for_byte(uri):
 
 
 def test_query_is_not_decoded_or_reencoded():
-    uri = f"{BROKER}?code=0.A%2BB&state=a%20b+c&session_state=x%7Ey"
+    encoded = CODE.replace("-", "%2D", 1).replace("_", "%5f", 1)
+    uri = f"{BROKER}?code={encoded}&state=a%20b+c&session_state=x%7Ey"
     r = redirect.parse(uri)
-    assert r["https_url"].endswith("?code=0.A%2BB&state=a%20b+c&session_state=x%7Ey")
-    assert r["code"] == "0.A+B" and r["state"] == "a b c"
+    assert r["https_url"].endswith(f"?code={encoded}&state=a%20b+c&session_state=x%7Ey")
+    assert r["code"] == CODE and r["state"] == "a b c"
 
 
 def test_fragment_response():
@@ -202,10 +203,10 @@ def test_pasted_broker_address_already_rewritten_is_read():
     # What an admin has after changing the scheme by hand (the old procedure), or what
     # codecatch printed: read back as the ms-appx-web redirect it stands for.
     url = ("https://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
-           "?code=0.AXkAabc-_x&state=s1&session_state=x")
+           f"?code={CODE}&state=s1&session_state=x")
     for text in (url, f"  '{url}'  ", f"the panel says: {url}"):
         r = redirect.parse(text)
-        assert r["kind"] == "code" and r["code"] == "0.AXkAabc-_x" and r["state"] == "s1"
+        assert r["kind"] == "code" and r["code"] == CODE and r["state"] == "s1"
         assert r["https_url"] == url and r["original_uri"] == url
         assert r["app"] == "Teams PowerShell"
 
@@ -230,3 +231,22 @@ def test_only_the_broker_host_itself_counts_as_rewritten(text):
     with pytest.raises(redirect.RedirectError) as e:
         redirect.parse(text)
     assert e.value.name == "not_native_redirect"
+
+
+@pytest.mark.parametrize("redirect_uri,app", [
+    (f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}", "Teams PowerShell"),
+    ("ms-appx-web://Microsoft.AAD.BrokerPlugin/14d82eec-204b-4c2f-b7e8-296a70dab67e", "Microsoft Graph PowerShell"),
+    ("ms-appx-web://Microsoft.AAD.BrokerPlugin/S-1-15-2-3784861210-599250757", "Web Account Manager"),
+    ("msauth.com.msauth.unsignedapp://auth", "Azure CLI"),
+    ("msauth.com.contoso.app://auth", "msauth.<bundle id>"),
+    ("msal04b07795-8ddb-461a-bbee-02f9e1bf7b46://auth", "Azure CLI"),
+    ("msal5e3ce6c0-2b1f-4285-8d4b-75ee78787346://auth", "msal<client id>"),
+    ("brk-multihub://outlook.office.com", "nested app authentication"),
+    ("brk-4765445b-32c6-49b0-83e6-1d93765276ca://outlook.office.com", "broker"),
+    ("urn:ietf:wg:oauth:2.0:oob", "out-of-band"),
+    ("https://login.microsoftonline.com/common/oauth2/nativeclient", "nativeclient"),
+    ("https://login.live.com/oauth20_desktop.srf", "Microsoft account"),
+])
+def test_every_redirect_family_names_its_app(redirect_uri, app):
+    r = redirect.parse(f"{redirect_uri}?code={CODE}&state=s")
+    assert app in r["app"]

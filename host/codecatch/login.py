@@ -37,7 +37,10 @@ DEFAULT_HTTP_TIMEOUT_S = 15
 # redirect pasted late still deserves one real try at redemption, and 0 would make
 # requests fail at once.
 MIN_HTTP_TIMEOUT_S = 1
-BROKER = "ms-appx-web://microsoft.aad.brokerplugin/{}"
+# The broker redirect as Microsoft's own clients send it and as Entra echoes it in
+# AADSTS50011 (MSAL Python's msal/broker.py; docs/browser-notes.md, "Redirect URIs"):
+# Entra compares redirect URIs case-sensitively, so send exactly this form.
+BROKER = "ms-appx-web://Microsoft.AAD.BrokerPlugin/{}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ import json
 import re
 from urllib.parse import unquote_plus
 
-from .clouds import KNOWN_CLIENTS, SIGNIN_HOSTS, authority_problem
+from .clouds import SIGNIN_HOSTS, app_of, authority_problem
 from .errors import RedirectError
 
 CODE_LIFETIME_S = 600  # "expires after about 10 minutes" (docs/browser-notes.md section 2)
@@ -59,13 +59,14 @@ _DANGEROUS = {"javascript", "data", "file", "vbscript", "blob", "filesystem", "a
 # desktop redirect https://login.live.com/oauth20_desktop.srf.
 _NATIVECLIENT_PATH = re.compile(r"(?:/[^/]+)?/oauth2/nativeclient/?\Z", re.IGNORECASE)
 _LIVE_DESKTOP = ("login.live.com", "/oauth20_desktop.srf")
+_RESPONSE_PARAM = re.compile(r"[?&#](?:code|error)=")
 _AUTHORIZE_PATH = re.compile(r"/oauth2/(?:v2\.0/)?authorize/?\Z|/oauth20_authorize\.srf\Z", re.IGNORECASE)
 
 # Characters that end a URI in free text (quotes of every kind, whitespace, markup).
 _STOP = r"\s'\"<>`\u201c\u201d\u2018\u2019\\"
 # Inside a run: an apostrophe between letters (an unencoded "doesn't" in an error
 # description) and a <placeholder> right after '=' (code=<code>) do not end the URI.
-_RUN = re.compile(r"(?:[^" + _STOP + r"]|(?<=[A-Za-z])'(?=[A-Za-z])|(?<=[=%])<[^<>\s]{1,40}>)++")
+_RUN = re.compile(r"(?:[^" + _STOP + r"]|(?<=[A-Za-z])'(?=[A-Za-z])|(?<=[=%])<[^<>\r\n]{1,40}>)++")
 # A scheme token: not inside a longer run of scheme characters, no backtracking (the
 # text may be a megabyte of page source).
 _TOKEN = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+:")
@@ -129,14 +130,15 @@ _AADSTS = re.compile(r"\bAADSTS(\d{4,8})\b")
 _MSIS = re.compile(r"\bMSIS(\d{4})\b")
 # AD FS errors (Microsoft's AD FS troubleshooting guides, docs/browser-notes.md section 2).
 MSIS_HINTS = {
-    "MSIS7012": "AD FS could not issue a token for this application (often a missing or wrong relying party trust, or its claim rules): your AD FS administrator must check the relying party for Microsoft 365.",
-    "MSIS3173": "AD FS could not find the account in Active Directory (wrong user name, or the domain is not reachable from AD FS): check the user name, or ask the AD FS administrator.",
-    "MSIS7102": "The sign-in method Microsoft asked for is not enabled on your AD FS server (forms or certificate authentication): the AD FS administrator must enable it.",
-    "MSIS5007": "The account is not allowed to use this application by the AD FS access control policy: the AD FS administrator must allow it.",
-    "MSIS7065": "AD FS received an unsupported or malformed request: start the sign-in again from the panel's own link.",
-    "MSIS7042": "The browser looped between AD FS and Microsoft's sign-in (same request too often): close the browser's other sign-in tabs, clear its cookies for the AD FS host, and retry.",
-    "MSIS7000": "The sign-in request did not reach AD FS in a form it accepts (often a proxy or load balancer problem): the AD FS administrator must check the Web Application Proxy.",
-    "MSIS9622": "AD FS rejected the request's client or redirect URI: the AD FS administrator must check the application group's redirect URIs.",
+    "MSIS7012": "AD FS failed while processing the sign-in; the real cause is in its event log (AD FS > Admin, event 364): your AD FS administrator must read it.",
+    "MSIS3173": "AD FS could not validate the account in Active Directory (disabled, locked or expired, or AD not reachable from AD FS): check the account, or ask the AD FS administrator.",
+    "MSIS7102": "Microsoft asked AD FS for a sign-in method it has not enabled (often after prompt=login): the AD FS administrator must enable it, or set the domain's PromptLoginBehavior.",
+    "MSIS5007": "An AD FS access control rule refused this account for the application: the AD FS administrator must allow it.",
+    "MSIS7065": "AD FS was opened without a sign-in request: start the sign-in again from the panel's own link.",
+    "MSIS7042": "The browser looped between AD FS and the application (loop detection): the application is not taking the token; close other sign-in tabs and retry, and tell the AD FS administrator if it persists.",
+    "MSIS7000": "AD FS received a malformed sign-in request: start again from the panel's own link; if it persists, the AD FS administrator must check the relying party.",
+    "MSIS9612": "AD FS refused the authorization code (used, expired or for another client): start a new sign-in for a fresh code.",
+    "MSIS9622": "AD FS could not authenticate the client (wrong or missing client credential): the application's AD FS registration must be fixed.",
 }
 
 
@@ -514,7 +516,7 @@ def classify(uri):
             _NATIVECLIENT_PATH.match(path) or (host, path.lower()) == _LIVE_DESKTOP
         ):
             return scheme, "nativeclient"
-        if host in SIGNIN_HOSTS and _AUTHORIZE_PATH.search(path):
+        if host in SIGNIN_HOSTS and _AUTHORIZE_PATH.search(path) and not _RESPONSE_PARAM.search(uri):
             raise RedirectError(
                 "no_response",
                 "This is the sign-in request (the address a panel or app opens), not the "
@@ -622,9 +624,10 @@ def _explain(error, description=None, subcode=None):
         )
     if msis:
         return aadsts, msis, (
-            f"Your organisation's AD FS server refused the sign-in ({msis}): "
-            f"{_first_line(description)} Its administrator can look the number up in the "
-            "AD FS event log (Applications and Services Logs > AD FS > Admin)."
+            f"Your organisation's AD FS server refused the sign-in ({msis}: "
+            f"{_first_line(_MSIS.sub('', description or '', count=1).lstrip(': ')) or 'no description'}). "
+            "Its administrator can look the number up in the AD FS event log (Applications "
+            "and Services Logs > AD FS > Admin)."
         )
     if error in _ERROR_HINTS:
         return None, None, _ERROR_HINTS[error]
@@ -642,6 +645,10 @@ def analyse(uri, pasted=False):
     if not isinstance(uri, str):
         raise RedirectError("no_uri", "Expected a URI, got nothing.")
     scheme, kind = classify(uri)
+    if pasted:
+        m = _PLACEHOLDER_VALUE.search(uri)
+        if m:
+            _refuse_mask(m.group(1))
     bad = _INVISIBLE.search(uri)
     if bad:
         raise RedirectError(
@@ -682,9 +689,8 @@ def analyse(uri, pasted=False):
     result["https_url"] = rewrite_scheme(uri, kind, result["cloud_instance_host_name"])
     m = _GUID_ANYWHERE.search(base)
     if m:
-        client_id = m.group(0).lower()
-        result["client_id"] = client_id
-        result["app"] = KNOWN_CLIENTS.get(client_id)
+        result["client_id"] = m.group(0).lower()
+    result["app"] = app_of(scheme, base, result["client_id"])
     if "error" in params:
         # An error wins over a code: never fill a code that came with an error.
         result.update(kind="error", ok=False, code=None)
@@ -719,6 +725,7 @@ def analyse(uri, pasted=False):
 # placeholder, a mask or a piece: refused with what was seen, never passed on.
 ENTRA_CODE_MIN = 300
 MSA_CODE_MIN = 36
+_PLACEHOLDER_VALUE = re.compile(r"[?&#]code=(<[^<>]{1,40}>|\{[^{}]{1,40}\}|\[[^\[\]]{1,40}\])")
 _ENTRA_CODE = re.compile(r"[A-Za-z0-9._-]+\Z")
 _MSA_CODE = re.compile(r"M(?:\.|[0-9a-fA-F]{8}-)[A-Za-z0-9._!*$-]+\Z")
 _MANGLED = ("The 'code' parameter holds characters a Microsoft code never has (control or "
@@ -776,6 +783,8 @@ def code_issuer(code):
 
 def check_code(code):
     """Raise RedirectError('implausible_code') unless code has its issuer's form."""
+    if re.search("[\x00-\x1f\x7f-\x9f]", code):
+        raise RedirectError("no_response", _MANGLED)
     _refuse_mask(code)
     if not _CODE_OK.match(code):
         raise RedirectError("no_response", _MANGLED)

@@ -105,7 +105,7 @@ def test_login_in_chromium_claims_the_capture_and_prints_the_token(login_browser
     (post,) = [r for r in idp.token_requests if r["grant_type"] == "authorization_code"]
     assert out.strip().startswith("at-"), out
     assert post["code_verifier"] and post["redirect_uri"] == \
-        "ms-appx-web://microsoft.aad.brokerplugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
+        "ms-appx-web://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367"
     assert "signed in as admin@contoso.test" in stderr
 
     # The capture reached the extension and the host, and was claimed, not filled.
