@@ -189,7 +189,7 @@ function renderPasted() {
   box.classList.toggle('kind-code', !isError);
   $('pasted-app').textContent = appLine(pasted);
   $('pasted-code').textContent = pasted.code_redacted ?? '—';
-  $('pasted-error').textContent = [pasted.aadsts, pasted.error].filter(Boolean).join(' · ') || '—';
+  $('pasted-error').textContent = [pasted.aadsts ?? pasted.msis, pasted.error].filter(Boolean).join(' · ') || '—';
   $('pasted-hint').textContent = pasted.hint ?? t('noHint');
   $('pasted-fill').disabled = isError || !webOrigin(thisTab);
 }
@@ -256,7 +256,7 @@ async function parsePasted() {
   renderPasted();
   render();
   if (!reply?.ok) say(reply?.message ?? t('parseFailed'), true);
-  else say(pasted.kind === 'error' ? t('pastedError', pasted.aadsts ?? pasted.error ?? '') : t('pastedCode'));
+  else say(pasted.kind === 'error' ? t('pastedError', pasted.aadsts ?? pasted.msis ?? pasted.error ?? '') : t('pastedCode'));
 }
 
 async function arm() {

@@ -7,7 +7,6 @@ tells it which tab it stands over (a real popup takes the active tab).
 """
 
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from playwright.sync_api import expect
 from codecatch.identity import CHROMIUM_EXTENSION_ID
 from codecatch.mocksite import browser as mockbrowser
 from codecatch.mocksite.panel import AUTH_FIELD_ID, SIGNIN_LINK_ID
+from codecatch.mocksite.signin import new_code
 
 from .scenarios import issued_for, wait_for
 
@@ -82,7 +82,7 @@ def config_file(env):
 def test_paste_console_line_and_copy_url(chromium_context):
     chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
     popup = open_popup(chromium_context)
-    code = "0.AXkA" + secrets.token_urlsafe(40)
+    code = new_code()  # shaped like Microsoft's: a pasted code must be (issue 13)
     uri = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={code}&state=st8&session_state=s55"
     line = f"Failed to launch '{uri}' because the scheme does not have a registered handler."
 
@@ -115,6 +115,27 @@ def test_paste_error_shows_aadsts_and_hint(chromium_context):
     expect(popup.locator("#pasted-error")).to_contain_text("AADSTS65004")
     expect(popup.locator("#pasted-hint")).not_to_be_empty()
     expect(popup.locator("#pasted").get_by_role("button", name="Copy URL")).to_be_hidden()
+
+
+def test_paste_of_an_error_pages_text_and_of_a_cut_code(chromium_context):
+    """What admins really paste (issue 13): the text of Microsoft's error page, with no
+    address in it, is explained; a code cut with '...' is refused, never offered."""
+    popup = open_popup(chromium_context)
+    box = popup.get_by_role("textbox", name="Paste a console line, URI or page source")
+    box.fill("Sorry, but we're having trouble signing you in.\n\nAADSTS50011: The redirect URI "
+             "'ms-appx-web://microsoft.aad.brokerplugin/12128f48-ec9e-42f0-b203-ea49fb6af367' specified in the "
+             "request does not match the redirect URIs configured for the application.\n"
+             "Request Id: 0b6b6a2a-1c3e-4b8e-9f1a-6e0f1c0c2d00 Correlation Id: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f "
+             "Timestamp: 2026-12-04T10:11:12Z")
+    popup.get_by_role("button", name="Read").click()
+    expect(popup.locator("#pasted-error")).to_contain_text("AADSTS50011")
+    expect(popup.locator("#pasted-hint")).to_contain_text("redirect URI does not match")
+    expect(popup.locator("#pasted").get_by_role("button", name="Copy URL")).to_be_hidden()
+    box.fill(f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code=0.AXkAbcdefghijklmnop...&state=s")
+    popup.get_by_role("button", name="Read").click()
+    expect(popup.locator("#action-result")).to_have_class("problem")
+    expect(popup.locator("#action-result")).to_contain_text("shortened")
+    expect(popup.locator("#pasted")).to_be_hidden()
 
 
 def test_paste_garbage_gets_the_hosts_message(chromium_context):
