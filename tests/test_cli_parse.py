@@ -89,3 +89,15 @@ def test_a_terminal_gets_told_to_paste():
         os.close(follower)
     assert "Paste the console line" in err and "Ctrl-D" in err
     assert proc.returncode == 0 and "state:    s1" in out
+
+
+def test_a_code_given_on_the_command_line_is_warned_about_on_a_terminal(monkeypatch):
+    from codecatch import cli
+
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    warned = run("parse", LINE)
+    assert warned.exit_code == 0 and "warning: the code was on the command line" in warned.stderr
+    piped = CliRunner().invoke(main, ["parse"], input=LINE)
+    assert piped.exit_code == 0 and "warning" not in piped.stderr
+    monkeypatch.setattr(cli, "_on_terminal", lambda: False)  # a script: nothing to say
+    assert "warning" not in run("parse", LINE).stderr

@@ -66,6 +66,8 @@ def test_full_conversation(host):
 
 @pytest.mark.parametrize("body,code", [
     (b"not json", 10),
+    (b"[" * 30_000 + b"]" * 30_000, 10),  # deep enough to end json.loads in RecursionError
+    (b'{"id": 1, "type": "ping", "x": ' + b"[" * 40 + b"]" * 40 + b"}", 10),
     (b"\xff\xfe\xfd", 11),
     (b"[1, 2]", 12),
     (b'"text"', 12),

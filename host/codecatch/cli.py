@@ -29,6 +29,7 @@ def parse(text, as_json, reveal):
     that holds no usable response (with --json, stdout then holds
     {"ok": false, "kind": null, "error": {"code", "name", "message"}}).
     """
+    from_argv = text not in (None, "-")
     if text is None or text == "-":
         if text is None and sys.stdin.isatty():
             click.echo("Paste the console line, address or page source, then press Ctrl-D "
@@ -46,7 +47,15 @@ def parse(text, as_json, reveal):
         click.echo(json.dumps(response, indent=2))
     else:
         click.echo(describe(response, reveal=reveal))
+    if from_argv and response["kind"] == "code" and _on_terminal():
+        click.echo("codecatch: warning: the code was on the command line, where other users' `ps` "
+                   "and your shell's history see it. Pipe it in instead: pbpaste | codecatch parse "
+                   "(xclip -o, wl-paste, Get-Clipboard), or run `codecatch parse` and paste.", err=True)
     sys.exit(EXIT_CODE if response["kind"] == "code" else EXIT_ERROR_RESPONSE)
+
+
+def _on_terminal():
+    return sys.stderr.isatty()
 
 
 def describe(response, reveal=False):

@@ -150,12 +150,45 @@ def encode_frame(message):
     return frame(body)
 
 
+MAX_DEPTH = 32  # arrays and objects inside one another; a request uses 3
+
+
+def _nesting(text):
+    """How deep arrays and objects nest in JSON text, brackets inside strings not counted.
+    Linear; a message with few brackets (every real one) is not scanned at all."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
 def decode_request(body):
     """Return (id, request dict) or raise ProtocolError carrying the id when known."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError(None, "not_utf8", "The message is not valid UTF-8.") from None
+    depth = _nesting(text)
+    if depth > MAX_DEPTH:
+        # json.loads recurses: a deep enough message ends in RecursionError, not a reply.
+        raise ProtocolError(None, "invalid_json", f"The message nests {depth} levels deep; "
+                                                  f"a request never needs more than {MAX_DEPTH}.")
     try:
         message = json.loads(text)
     except ValueError as exc:  # JSONDecodeError; or a number too long to convert (no .msg)
