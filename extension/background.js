@@ -115,8 +115,10 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
 // Blind: they do not show the capture first (lib/summary.js blindFillRefusal).
 const fillHere = listenForFillHere(api, (tabId, selector) => session.ready.then(() => handlers.fill({ tab_id: tabId, selector, blind: true })));
 
+// @test-only-begin: `codecatch pack` drops these lines from the shipped zips.
 // For tests that evaluate in the worker (Playwright's service worker handle).
 globalThis.codecatch = { status: () => pipeline.status(), connection, fillHere };
+// @test-only-end
 
 // ---- start-up -----------------------------------------------------------------------------
 

@@ -79,3 +79,22 @@ def test_cli_not_a_source_tree(tmp_path):
     result = CliRunner().invoke(main, ["pack", "--source", str(tmp_path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "manifest.json" in result.output
+
+
+def test_test_hooks_never_ship(repo_root, tmp_path):
+    """The worker's test hook (globalThis.codecatch) is in the source the tests load,
+    and in no zip a user installs."""
+    source = (repo_root / "extension" / "background.js").read_text(encoding="utf-8")
+    assert "globalThis.codecatch" in source and "@test-only-begin" in source
+    for target, path in pack.pack(repo_root, tmp_path).items():
+        with zipfile.ZipFile(path) as archive:
+            scripts = {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".js")}
+        assert "globalThis.codecatch =" not in scripts["extension/background.js"], target
+        assert not any("@test-only" in text for text in scripts.values()), target
+        # The rest of the worker is intact: the start-up code after the hook is there.
+        assert "connection.start();" in scripts["extension/background.js"], target
+
+
+def test_unbalanced_test_only_markers_are_refused():
+    with pytest.raises(pack.PackError, match="unbalanced"):
+        pack.without_test_hooks(b"// @test-only-begin\nx = 1;\n", "bad.js")

@@ -17,6 +17,7 @@ Pure functions build the file list and the manifests; `pack()` writes the zips.
 
 import copy
 import json
+import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -89,9 +90,21 @@ def pack(source, out_dir, targets=TARGETS):
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             _add(archive, "manifest.json", body.encode("utf-8"))
             for rel in files:
-                _add(archive, rel, (source / rel).read_bytes())
+                data = (source / rel).read_bytes()
+                _add(archive, rel, without_test_hooks(data, rel) if rel.endswith(".js") else data)
         written[target] = path
     return written
+
+
+_TEST_ONLY = re.compile(rb"^[ \t]*// @test-only-begin\b.*?^[ \t]*// @test-only-end[^\n]*\n?", re.M | re.S)
+
+
+def without_test_hooks(data, name="a script"):
+    """A script without its `// @test-only-begin` … `// @test-only-end` blocks: what
+    tests reach into in the running extension never ships."""
+    if data.count(b"@test-only-begin") != data.count(b"@test-only-end"):
+        raise PackError(f"{name}: unbalanced @test-only-begin/@test-only-end markers")
+    return _TEST_ONLY.sub(b"", data)
 
 
 def _add(archive, name, data):

@@ -124,18 +124,24 @@ def firefox_options(executable, hostnames, headless=True):
 def launch_firefox(executable, extension_path, hostnames, env, log_path=None, headless=True):
     """A Selenium Firefox with the extension (a directory or a zip) installed as a
     temporary add-on. Yields (webdriver, addon_id)."""
+    import tempfile
+
     from selenium import webdriver
     from selenium.webdriver.firefox.service import Service
 
-    service = Service(executable_path=find_geckodriver(), env=env,
-                      log_output=str(log_path) if log_path else subprocess.DEVNULL)
-    driver = webdriver.Firefox(options=firefox_options(executable, hostnames, headless),
-                               service=service)
-    try:
-        addon_id = driver.install_addon(str(extension_path), temporary=True)
-        yield driver, addon_id
-    finally:
-        driver.quit()
+    # geckodriver writes each temporary add-on to $TMPDIR/addon-<uuid>.xpi and never
+    # removes it: one file left in /tmp per test, hundreds per run. Give it a folder of
+    # its own, removed with the browser.
+    with tempfile.TemporaryDirectory(prefix="codecatch-gecko-") as scratch:
+        service = Service(executable_path=find_geckodriver(), env={**env, "TMPDIR": scratch},
+                          log_output=str(log_path) if log_path else subprocess.DEVNULL)
+        driver = webdriver.Firefox(options=firefox_options(executable, hostnames, headless),
+                                   service=service)
+        try:
+            addon_id = driver.install_addon(str(extension_path), temporary=True)
+            yield driver, addon_id
+        finally:
+            driver.quit()
 
 
 class FirefoxDriver:
