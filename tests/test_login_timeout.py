@@ -256,12 +256,18 @@ def _cache_needing_refresh(idp, ca, path):
     cfg = login.settings(client="azure-cli", tenant="contoso", authority_host=idp.host, ca_bundle=ca)
     with idp.session(ca) as session:
         opened = []
+        login.login(cfg, _follow(session, opened), opened.append, cache_path=path, http_client=session)
 
-        def receive(state, timeout, ready):
-            ready()
-            return session.get(opened[-1], allow_redirects=False).headers["Location"]
 
-        login.login(cfg, receive, opened.append, cache_path=path, http_client=session)
+def _follow(session, opened):
+    """A `receive` for login.login: the mock IdP signs in at once, so the redirect is
+    where the URL login opened answers."""
+
+    def receive(state, timeout, ready):
+        ready()
+        return session.get(opened[-1], allow_redirects=False).headers["Location"]
+
+    return receive
 
 
 def test_token_stalled_refresh_exit_5(tmp_path):
@@ -312,11 +318,7 @@ def test_a_token_from_the_cache_names_the_account(tmp_path):
         cfg = login.settings(client="azure-cli", tenant="contoso", authority_host=idp.host, ca_bundle=ca)
         with idp.session(ca) as session:
             opened = []
-
-            def receive(state, timeout, ready):
-                ready()
-                return session.get(opened[-1], allow_redirects=False).headers["Location"]
-
+            receive = _follow(session, opened)
             fresh = login.login(cfg, receive, opened.append, cache_path=cache, http_client=session)
             cached = login.token(cfg, cache, http_client=session)
             again = login.login(cfg, receive, opened.append, cache_path=cache, http_client=session)

@@ -263,7 +263,7 @@ def _guard_stdout():
 
 
 _stream_lock = threading.Lock()  # the stream's start and stop never overlap
-_stream_stopped = []  # non-empty once the host is ending: a late start does nothing
+_stream_stopped = threading.Event()  # set once the host is ending: a late start does nothing
 
 
 def _start_event_stream(host):
@@ -271,7 +271,7 @@ def _start_event_stream(host):
     if os.environ.get("CODECATCH_EVENTS", "1") == "0":
         return
     with _stream_lock:
-        if _stream_stopped:
+        if _stream_stopped.is_set():
             return
         try:
             from . import events
@@ -287,7 +287,7 @@ def _stop_event_stream():
     """Remove the stream's advertise file before the process ends (issue 7). Waits for
     a start under way, so the events module is never seen half imported."""
     with _stream_lock:
-        _stream_stopped.append(True)
+        _stream_stopped.set()
         events = sys.modules.get(f"{__package__}.events")
         if events is not None:
             events.stop()

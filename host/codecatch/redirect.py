@@ -601,7 +601,8 @@ def _signin_host_for(cloud_host):
 
 def explain(error, description=None, subcode=None):
     """(aadsts, hint) for an error response. Unknown numbers keep Microsoft's own text."""
-    return _explain(error, description, subcode)[::2]
+    aadsts, _, hint = _explain(error, description, subcode)
+    return aadsts, hint
 
 
 def _explain(error, description=None, subcode=None):
@@ -727,7 +728,8 @@ ENTRA_CODE_MIN = 300
 MSA_CODE_MIN = 36
 _PLACEHOLDER_VALUE = re.compile(r"[?&#]code=(<[^<>]{1,40}>|\{[^{}]{1,40}\}|\[[^\[\]]{1,40}\])")
 _ENTRA_CODE = re.compile(r"[A-Za-z0-9._-]+\Z")
-_MSA_CODE = re.compile(r"M(?:\.|[0-9a-fA-F]{8}-)[A-Za-z0-9._!*$-]+\Z")
+_MSA_PREFIX = re.compile(r"M(?:\.|[0-9a-fA-F]{8}-)")  # `M.…` or `M<guid>`
+_MSA_CODE = re.compile(_MSA_PREFIX.pattern + r"[A-Za-z0-9._!*$-]+\Z")
 _MANGLED = ("The 'code' parameter holds characters a Microsoft code never has (control or "
             "non-ASCII characters once decoded); the URI was mangled. Copy it again.")
 # Where a poster cut or hid a code: an ellipsis ("…", "...", ".."), a mask or
@@ -761,8 +763,7 @@ def _refuse_shortened(uri, params):
 
 
 def _refuse_mask(code):
-    m = _MASK_CHARS.search(code)
-    if m or _PLACEHOLDER_WORDS.fullmatch(code) or _MASK_RUN.search(code):
+    if _MASK_CHARS.search(code) or _PLACEHOLDER_WORDS.fullmatch(code) or _MASK_RUN.search(code):
         seen = _short(code, 24)
         raise RedirectError(
             "implausible_code",
@@ -774,7 +775,7 @@ def _refuse_mask(code):
 
 def code_issuer(code):
     """'msa' for a Microsoft account code, else 'entra-v2' or 'entra-v1' by its form."""
-    if re.match(r"M(?:\.|[0-9a-fA-F]{8}-)", code):
+    if _MSA_PREFIX.match(code):
         return "msa"
     if re.match(r"\d\.A", code):
         return "entra-v2"
@@ -791,8 +792,8 @@ def check_code(code):
     issuer = code_issuer(code)
     if issuer == "msa":
         ok, minimum, form = _MSA_CODE.match(code), MSA_CODE_MIN, (
-            "a Microsoft account code is 'M.' then a data-centre tag and a long tail "
-            "(M.C532_BAY.2.U.…)")
+            "a Microsoft account code is 'M' and a GUID, or 'M.' then a data-centre tag and "
+            "a GUID or a longer tail (M.C532_BAY.2.U.…)")
     else:
         ok, minimum, form = _ENTRA_CODE.match(code), ENTRA_CODE_MIN, (
             "an Entra ID code is hundreds of characters of letters, digits, '.', '_' and '-'")
