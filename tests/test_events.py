@@ -182,13 +182,21 @@ def cli(env):
 
 
 async def ws_connect(port, token=None, headers=None, address="127.0.0.1"):
+    """A websocket to a host. With `token`, the stream's handshake is done (a nonce out,
+    the host's proof checked, our proof back) and the host's hello is next to read."""
     from websockets.asyncio.client import connect
 
     extra = dict(headers or {})
+    nonce = extra.setdefault(events.NONCE_HEADER, events.new_nonce()) if token is not None else None
+    ws = await connect(f"ws://{address}:{port}/", additional_headers=extra, proxy=None,
+                       open_timeout=WAIT_S, compression=None)
     if token is not None:
-        extra["Authorization"] = f"Bearer {token}"
-    return await connect(f"ws://{address}:{port}/", additional_headers=extra, proxy=None,
-                         open_timeout=WAIT_S, compression=None)
+        challenge = json.loads(await ws.recv())
+        assert challenge["type"] == "challenge" and challenge["stream"] == events.STREAM_VERSION
+        assert challenge["proof"] == events.handshake_proof(token, "server", port, nonce, challenge["nonce"])
+        await ws.send(json.dumps({"type": "auth", "proof": events.handshake_proof(
+            token, "client", port, nonce, challenge["nonce"])}))
+    return ws
 
 
 def run_async(coro):
@@ -206,7 +214,7 @@ def test_advert_file_is_private_complete_and_removed_on_exit(hosts, run_dir):
     advert = host.advert
     assert advert["pid"] == host.pid and advert["host"] == "127.0.0.1"
     assert 0 < advert["port"] < 65536 and len(advert["token"]) >= 40
-    assert advert["stream"] == 1 and advert["protocol"] == 1 and advert["version"]
+    assert advert["stream"] == 2 and advert["protocol"] == 1 and advert["version"]
     assert abs(advert["started_at"] / 1000 - time.time()) < 60
     assert [p.name for p in run_dir.iterdir()] == [host.path.name]  # no temporary file left behind
     assert host.close()[0] == 0
@@ -435,7 +443,7 @@ def test_claim_message_is_acknowledged(hosts):
     async def go():
         async with await ws_connect(host.advert["port"], host.advert["token"]) as ws:
             hello = json.loads(await ws.recv())
-            assert hello == {"type": "hello", "stream": 1, "protocol": 1, "version": hello["version"], "pid": host.pid}
+            assert hello == {"type": "hello", "stream": 2, "protocol": 1, "version": hello["version"], "pid": host.pid}
             await ws.send(json.dumps({"type": "claim", "state": "abc", "id": 7}))
             assert json.loads(await ws.recv()) == {"type": "claimed", "id": 7, "state": "abc"}
 
@@ -461,25 +469,55 @@ def _refusal(coro):
     return response.status_code, response.body.decode()
 
 
-def test_no_token_is_refused(hosts):
+def test_a_stream_1_client_is_told_to_update_and_a_bad_nonce_is_refused(hosts):
     host = hosts()
+    # A stream-1 client sends the token itself; stream 2 never takes it.
+    status, body = _refusal(ws_connect(host.advert["port"], headers={"Authorization": "Bearer " + host.advert["token"]}))
+    assert status == 426 and "update codecatch" in body and events.NONCE_HEADER in body
     status, body = _refusal(ws_connect(host.advert["port"]))
-    assert status == 401 and "no token" in body
+    assert status == 426
+    for nonce in ("short", "x" * 129, "a" * 30 + "!", "a" * 30 + " b"):
+        status, body = _refusal(ws_connect(host.advert["port"], headers={events.NONCE_HEADER: nonce}))
+        assert status == 400 and "URL-safe" in body, nonce
 
 
-def test_wrong_token_is_refused(hosts):
+def test_a_client_without_the_token_gets_no_events_and_is_closed(hosts):
+    from websockets.exceptions import ConnectionClosed
+
     host = hosts()
-    for token in ("wrong", host.advert["token"][:-1], host.advert["token"] + "x", ""):
-        status, body = _refusal(ws_connect(host.advert["port"], token))
-        assert status == 401, token
-    status, body = _refusal(ws_connect(host.advert["port"], headers={"Authorization": "Basic " + host.advert["token"]}))
-    assert status == 401
+
+    async def attempt(answer):
+        nonce = events.new_nonce()
+        async with await ws_connect(host.advert["port"], headers={events.NONCE_HEADER: nonce}) as ws:
+            challenge = json.loads(await ws.recv())
+            await ws.send(json.dumps(answer(challenge, nonce)))
+            received = []
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    received.append(await ws.recv())
+            return received, ws.close_code
+
+    def proof_with(token, role="client", port=None):
+        return lambda c, n: {"type": "auth", "proof": events.handshake_proof(
+            token, role, port or host.advert["port"], n, c["nonce"])}
+
+    token = host.advert["token"]
+    for answer in (proof_with("wrong"), proof_with(token[:-1]),
+                   proof_with(token, role="server"),  # the host's own proof sent back
+                   proof_with(token, port=1),  # a proof made for another port
+                   lambda c, n: {"type": "auth", "proof": c["proof"]},
+                   lambda c, n: {"type": "claim", "state": "abc", "id": 1},
+                   lambda c, n: {"type": "auth"}):
+        received, close_code = run_async(attempt(answer))
+        assert received == [] and close_code == events.CLOSE_AUTH
+    assert host.capture("abc")["fill_reason"] == "opener"  # the claim sent instead of a proof was not taken
 
 
 def test_a_connection_with_an_origin_header_is_refused(hosts):
     host = hosts()
     for origin in ("https://evil.example", "null", "chrome-extension://abc", "http://127.0.0.1"):
-        status, body = _refusal(ws_connect(host.advert["port"], host.advert["token"], headers={"Origin": origin}))
+        status, body = _refusal(ws_connect(host.advert["port"], host.advert["token"],
+                                           headers={"Origin": origin, events.NONCE_HEADER: events.new_nonce()}))
         assert status == 403 and "Origin" in body, origin
 
 
@@ -560,7 +598,8 @@ def test_neither_code_nor_token_reaches_the_host_log(hosts, cli):
     wait.listening_to(host)
     host.capture("logged", 9)
     assert wait.finish() == (0, [code(9)])
-    _refusal(ws_connect(host.advert["port"], "wrong-token"))
+    with pytest.raises(AssertionError):  # the host's proof does not match a wrong token
+        run_async(ws_connect(host.advert["port"], "wrong-token"))
     status, _, stderr = host.close()
     assert status == 0
     assert code(9) not in stderr and code(9)[:12] not in stderr
@@ -591,19 +630,21 @@ def test_a_stuck_client_is_dropped_and_publishing_never_blocks(tmp_path, caplog)
     assert fake.subscribers is stream
     try:
         # A client that handshakes and then never reads, with a tiny receive buffer.
-        stuck = socket.create_connection(("127.0.0.1", stream.port), timeout=WAIT_S)
-        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                       f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                       f"Authorization: Bearer {stream.token}\r\n\r\n").encode())
-        until(lambda: len(stream._clients) == 1, "the stuck client to subscribe")
-        big = {"type": "capture", "capture": {"pad": "x" * 200_000, "response": {"code": code(0)}}}
-        started = time.monotonic()
-        for _ in range(QUEUE_ROUNDS):
-            stream.publish(big)
-        assert time.monotonic() - started < 2  # publish hands over and returns
-        until(lambda: not stream._clients, "the stuck client to be dropped")
-        stuck.close()
+        async def stall():
+            advert = stream_client.Advert("-", {"pid": os.getpid(), "port": stream.port, "token": stream.token})
+            ws, _hello = await stream_client._open(advert, WAIT_S)
+            ws.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            ws.transport.pause_reading()
+            until(lambda: len(stream._clients) == 1, "the stuck client to subscribe")
+            big = {"type": "capture", "capture": {"pad": "x" * 200_000, "response": {"code": code(0)}}}
+            started = time.monotonic()
+            for _ in range(QUEUE_ROUNDS):
+                stream.publish(big)
+            assert time.monotonic() - started < 2  # publish hands over and returns
+            until(lambda: not stream._clients, "the stuck client to be dropped")
+            ws.transport.abort()
+
+        run_async(stall())
         assert code(0) not in caplog.text and stream.token not in caplog.text
     finally:
         stream.stop()
@@ -652,36 +693,3 @@ def test_no_private_runtime_folder_is_a_clear_exit_4(cli, monkeypatch):
 
     result = CliRunner().invoke(main, ["wait", "--timeout", "1"])
     assert result.exit_code == 4 and "XDG_RUNTIME_DIR" in result.output
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="the port check reads /proc (Linux)")
-def test_an_advert_whose_pid_does_not_hold_its_port_never_gets_the_token(run_dir, tmp_path):
-    # A host killed outright leaves its file; its pid may come back as another process of
-    # ours while someone else listens on the old port. That listener must not get the
-    # token (the client sends it) nor be believed.
-    import socket
-
-    mine = socket.socket()
-    mine.bind(("127.0.0.1", 0))
-    mine.listen()
-    try:
-        assert stream_client.port_held_by(os.getpid(), mine.getsockname()[1]) is True
-    finally:
-        mine.close()
-    other = subprocess.Popen(
-        [sys.executable, "-c", "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen();"
-         " print(s.getsockname()[1], flush=True); s.settimeout(5);\n"
-         "try:\n c, _ = s.accept(); print('GOT', c.recv(4096), flush=True)\nexcept OSError: print('NONE', flush=True)"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(other.stdout.readline())
-        assert stream_client.port_held_by(other.pid, port) is True
-        assert stream_client.port_held_by(os.getpid(), port) is False
-        run_dir.mkdir(mode=0o700, exist_ok=True)
-        advert = run_dir / f"host-{os.getpid()}.json"  # our pid: alive and ours
-        advert.write_text(json.dumps({"pid": os.getpid(), "port": port, "token": "secret-token", "stream": 1}))
-        advert.chmod(0o600)
-        assert stream_client.wait_for_capture(timeout=1.0, folder=str(run_dir)) is None
-    finally:
-        out, _ = other.communicate(timeout=10)
-    assert "NONE" in out and "secret-token" not in out

@@ -414,12 +414,18 @@ def _print_token(result, fmt):
     click.echo(lg.as_json(result) if fmt == "json" else result["access_token"])
 
 
+_UNTRUSTED = ("a program on an advertised port could not prove it knows the host's token, so it was "
+              "told nothing and is ignored (a host was stopped and another program took its port)")
+
+
 def _login_stream_status(kind):
     if kind == "no_hosts":
         click.echo("codecatch: no browser host is running yet; waiting for one (the browser with the "
                    "codecatch extension starts it)\u2026", err=True)
     elif kind == "lost":
         click.echo("codecatch: a browser host went away; still waiting\u2026", err=True)
+    elif kind == "untrusted":
+        click.echo(f"codecatch: warning: {_UNTRUSTED}", err=True)
 
 
 def _login_failed(exc):
@@ -512,6 +518,8 @@ def _stream_status(kind, advert):
         click.echo(f"codecatch: listening to the browser host with pid {advert.pid}", err=True)
     elif kind == "lost":
         click.echo(f"codecatch: the browser host with pid {advert.pid} went away", err=True)
+    elif kind == "untrusted":
+        click.echo(f"codecatch: warning: on 127.0.0.1:{advert.port} (host {advert.pid}), {_UNTRUSTED}", err=True)
 
 
 @main.command()

@@ -10,10 +10,13 @@ The host's main thread hands events over with `loop.call_soon_threadsafe`; each 
 has a bounded queue and a client that falls behind is dropped, never waited for.
 
 Security (SECURITY.md; PROTOCOL.md, "Local event stream"): the server binds 127.0.0.1 only, on a port
-the OS picks; the port and a random token go into a file only the user can read; a
-client presents the token in an `Authorization: Bearer` header (checked before the
-websocket handshake completes, with `hmac.compare_digest`); any request carrying an
-`Origin` header, which every browser adds to a page's websocket, is refused.
+the OS picks; the port and a random token go into a file only the user can read. The
+token itself never crosses the socket: the client sends a fresh nonce in the upgrade
+request, the server answers with an HMAC over it (proving it knows the token) and its
+own nonce, and only then does the client answer with its own HMAC (`handshake_proof`).
+So a program that took over the port of a host killed outright learns nothing from a
+client. Any request carrying an `Origin` header, which every browser adds to a page's
+websocket, is refused.
 """
 
 import atexit
@@ -28,7 +31,7 @@ from .hostlog import HostLog
 
 log = HostLog("codecatch-host")
 
-STREAM_VERSION = 1  # the event stream's own protocol number (PROTOCOL.md)
+STREAM_VERSION = 2  # the event stream's own protocol number (PROTOCOL.md); 2: the HMAC handshake
 BIND_ADDRESS = "127.0.0.1"
 MAX_CLIENT_MESSAGE = 4096  # a claim is tiny; anything bigger is a confused or hostile peer
 MAX_CLIENTS = 32
@@ -36,6 +39,9 @@ QUEUE_LIMIT = 64  # events waiting for one client before it is dropped as too sl
 MAX_STATE = 512
 RUNTIME_ENV = "CODECATCH_RUNTIME_DIR"
 ADVERT_PREFIX = "host-"
+NONCE_HEADER = "X-Codecatch-Nonce"  # the client's nonce, in the upgrade request
+AUTH_TIMEOUT_S = 5.0  # a client that has not proven itself by then is dropped
+_NONCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 # Close codes (RFC 6455 section 7.4.1); websockets itself sends 1009 for oversized
 # messages and 1001 when the host exits.
@@ -43,8 +49,40 @@ CLOSE_UNSUPPORTED = 1003  # a binary message
 CLOSE_INVALID = 1007  # not JSON, or not a JSON object
 CLOSE_POLICY = 1008  # an unknown message type or an invalid field
 CLOSE_TOO_SLOW = 1013  # the client did not keep up; events were dropped
+CLOSE_AUTH = 4001  # the client's proof was missing, late or wrong
 
 _running = None  # the EventStream of this process, for stop()
+
+
+# -- the handshake (both sides) ---------------------------------------------------------
+
+
+def new_nonce():
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def valid_nonce(value):
+    """A nonce is 22 to 128 URL-safe base64 characters (secrets.token_urlsafe)."""
+    return isinstance(value, str) and 22 <= len(value) <= 128 and set(value) <= _NONCE_CHARS
+
+
+def handshake_proof(token, role, port, client_nonce, server_nonce):
+    """HMAC-SHA256 (hex) of the token over both nonces, the side that speaks ("server" or
+    "client") and the port: a proof made for one side, connection or port is worth
+    nothing for another (PROTOCOL.md, "Local event stream")."""
+    import hashlib
+    import hmac
+
+    message = "\n".join(("codecatch-stream-2", role, str(port), client_nonce, server_nonce))
+    return hmac.new(token.encode("utf-8"), message.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def proof_matches(expected, given):
+    import hmac
+
+    return isinstance(given, str) and hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace"))
 
 
 # -- the advertise file -----------------------------------------------------------
@@ -142,6 +180,7 @@ class EventStream:
         self.ready = threading.Event()  # set once advertised (or failed)
         self.error = None
         self._clients = set()
+        self._connections = 0  # open websockets still proving themselves
         self._loop = None
         self._stop = None
         self._done = threading.Event()
@@ -257,30 +296,57 @@ class EventStream:
             await server.wait_closed()
 
     def _check_request(self, connection, request):
-        """Refuse web pages, strangers and crowds before the websocket opens."""
-        import hmac
-
+        """Refuse web pages, old clients and crowds before the websocket opens."""
         headers = request.headers
         if headers.get_all("Origin"):
             return connection.respond(403, "Refused: a request with an Origin header (a web page) may not subscribe.\n")
-        given = headers.get_all("Authorization")
-        if not given:
-            return connection.respond(401, "Refused: no token. Send 'Authorization: Bearer <token>' "
-                                           "with the token from the host's advertise file.\n")
-        scheme, _, token = given[0].partition(" ")
-        if len(given) != 1 or scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode("utf-8", "replace"), self.token.encode("ascii")
-        ):
-            return connection.respond(401, "Refused: wrong token.\n")
-        if len(self._clients) >= MAX_CLIENTS:
+        nonces = headers.get_all(NONCE_HEADER)
+        if not nonces:
+            # A stream-1 client sends its token in an Authorization header instead.
+            return connection.respond(426, f"Refused: this host speaks stream {STREAM_VERSION}, which needs a "
+                                           f"{NONCE_HEADER} header and never takes the token itself: "
+                                           "update codecatch.\n")
+        if len(nonces) != 1 or not valid_nonce(nonces[0]):
+            return connection.respond(400, f"Refused: {NONCE_HEADER} must be 22 to 128 URL-safe base64 characters.\n")
+        if len(self._clients) + self._connections >= MAX_CLIENTS:
             return connection.respond(503, "Refused: too many subscribers.\n")
         return None
+
+    async def _authenticate(self, connection):
+        """Prove the token to the client, then take its proof; False to drop it."""
+        import asyncio
+
+        client_nonce = connection.request.headers[NONCE_HEADER]
+        server_nonce = new_nonce()
+        await connection.send(json.dumps({
+            "type": "challenge", "stream": STREAM_VERSION, "nonce": server_nonce,
+            "proof": handshake_proof(self.token, "server", self.port, client_nonce, server_nonce),
+        }))
+        try:
+            answer = json.loads(await asyncio.wait_for(connection.recv(), AUTH_TIMEOUT_S))
+        except (asyncio.TimeoutError, ValueError, TypeError):
+            answer = None
+        expected = handshake_proof(self.token, "client", self.port, client_nonce, server_nonce)
+        if not (isinstance(answer, dict) and answer.get("type") == "auth"
+                and proof_matches(expected, answer.get("proof"))):
+            log.warning("refused a local subscriber that did not prove it knows the token")
+            await connection.close(CLOSE_AUTH, "authentication failed")
+            return False
+        return True
 
     async def _handle(self, connection):
         import asyncio
 
         from websockets.exceptions import ConnectionClosed
 
+        self._connections += 1
+        try:
+            if not await self._authenticate(connection):
+                return
+        except ConnectionClosed:
+            return
+        finally:
+            self._connections -= 1
         client = _Client(connection, asyncio.Queue(maxsize=QUEUE_LIMIT))
         client.queue.put_nowait(json.dumps({
             "type": "hello", "stream": STREAM_VERSION, "protocol": PROTOCOL_VERSION,

@@ -107,42 +107,64 @@ def _check_folder(folder):
     return check
 
 
-def port_held_by(pid, port, proc="/proc"):
-    """Whether process `pid` holds the socket listening on 127.0.0.1:`port`: True, False,
-    or None where that cannot be told (no /proc: macOS, Windows).
+class ImpostorError(StreamError):
+    """The program on an advertised port could not prove it knows the host's token."""
 
-    A host killed outright leaves its advertise file; its pid may be reused by another
-    process of ours while someone else listens on its old port. Such an advert must not
-    get the token (which the client sends) nor be believed."""
+
+async def _open(advert, timeout, max_size=MAX_EVENT):
+    """Connect to one advertised host and run the stream's handshake; return the open
+    websocket and the host's hello. Raises ImpostorError when the listener cannot prove
+    it knows the token: a host killed outright leaves its advertise file, and another
+    program may take its port since. The token never crosses the socket; such a
+    listener sees one random nonce (PROTOCOL.md, "Local event stream")."""
+    import asyncio
+    import logging
+
+    from websockets.asyncio.client import connect
+
+    wire_log = logging.getLogger("codecatch.stream.wire")
+    wire_log.setLevel(logging.INFO)  # websockets logs frames (codes) at DEBUG
+    client_nonce = events.new_nonce()
+    ws = await connect(
+        advert.url,
+        additional_headers={events.NONCE_HEADER: client_nonce},
+        proxy=None,  # never through a proxy from the environment
+        compression=None,
+        max_size=max_size,
+        open_timeout=timeout,
+        close_timeout=1,
+        user_agent_header=None,
+        logger=wire_log,
+    )
     try:
-        with open(os.path.join(proc, "net", "tcp"), encoding="ascii") as f:
-            rows = f.read().splitlines()[1:]
-    except OSError:
-        return None
-    want = f"0100007F:{port:04X}"
-    inodes = {fields[9] for fields in (row.split() for row in rows)
-              if len(fields) > 9 and fields[1] == want and fields[3] == "0A"}  # 0A: LISTEN
-    if not inodes:
-        return False
-    try:
-        fds = os.listdir(os.path.join(proc, str(pid), "fd"))
-    except OSError:
-        return False  # not ours to look into, or gone: not our host
-    sockets = {f"socket:[{inode}]" for inode in inodes}
-    for fd in fds:
-        try:
-            if os.readlink(os.path.join(proc, str(pid), "fd", fd)) in sockets:
-                return True
-        except OSError:
-            continue
-    return False
+        challenge = _json_object(await asyncio.wait_for(ws.recv(), timeout))
+        if challenge.get("type") != "challenge" or challenge.get("stream") != events.STREAM_VERSION:
+            raise StreamError(f"host {advert.pid} speaks stream {challenge.get('stream')!r}, "
+                              f"not {events.STREAM_VERSION}: update codecatch")
+        server_nonce = challenge.get("nonce")
+        expected = None
+        if events.valid_nonce(server_nonce):
+            expected = events.handshake_proof(advert.token, "server", advert.port, client_nonce, server_nonce)
+        if expected is None or not events.proof_matches(expected, challenge.get("proof")):
+            raise ImpostorError(f"the program on 127.0.0.1:{advert.port}, the port host {advert.pid} advertised, "
+                                "does not know that host's token (the host was stopped and another program "
+                                "took its port): not trusted, and nothing was sent to it")
+        await ws.send(json.dumps({"type": "auth", "proof": events.handshake_proof(
+            advert.token, "client", advert.port, client_nonce, server_nonce)}))
+        hello = _json_object(await asyncio.wait_for(ws.recv(), timeout))
+        if hello.get("type") != "hello":
+            raise StreamError(f"host {advert.pid} sent {str(hello.get('type'))[:40]!r} instead of its hello")
+    except BaseException:
+        await ws.close()
+        raise
+    return ws, hello
 
 
-def _check_port(advert):
-    """Refuse (before the token is sent) an advert whose pid does not hold its port."""
-    if port_held_by(advert.pid, advert.port) is False:
-        raise StreamError(f"host {advert.pid} does not hold 127.0.0.1:{advert.port}, the port its advertise "
-                          "file names (its stream stopped, or another program took the port): not trusted")
+def _json_object(message):
+    value = json.loads(message)
+    if not isinstance(value, dict):
+        raise ValueError("a stream message must be a JSON object")
+    return value
 
 
 def discover(folder=None, clean=True):
@@ -272,6 +294,7 @@ class Subscription:
         self._tasks = {}
         self._retry_at = {}
         self._settled = {}
+        self._warned = {}
 
     async def __aenter__(self):
         import asyncio
@@ -344,32 +367,14 @@ class Subscription:
 
     async def _follow(self, advert):
         import asyncio
-        import logging
 
-        from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, WebSocketException
 
-        wire_log = logging.getLogger("codecatch.stream.wire")
-        wire_log.setLevel(logging.INFO)  # websockets logs frames (codes) at DEBUG
         settled = self._settled[advert.key]
         was_connected = False
         try:
-            _check_port(advert)
-            async with connect(
-                advert.url,
-                additional_headers={"Authorization": f"Bearer {advert.token}"},
-                proxy=None,  # never route the token through a proxy from the environment
-                compression=None,
-                max_size=MAX_EVENT,
-                open_timeout=CONNECT_TIMEOUT_S,
-                close_timeout=1,
-                user_agent_header=None,
-                logger=wire_log,
-            ) as ws:
-                hello = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT_S))
-                if hello.get("type") != "hello" or hello.get("stream") != events.STREAM_VERSION:
-                    raise StreamError(f"host {advert.pid} speaks stream {hello.get('stream')!r}, "
-                                      f"not {events.STREAM_VERSION}: update codecatch")
+            ws, _hello = await _open(advert, CONNECT_TIMEOUT_S)
+            async with ws:
                 waiting = set()
                 for n, state in enumerate(self.claims):
                     await ws.send(json.dumps({"type": "claim", "state": state, "id": n}))
@@ -392,6 +397,9 @@ class Subscription:
                         self._queue.put_nowait(event)
         except (OSError, asyncio.TimeoutError, WebSocketException, ValueError, StreamError) as exc:
             self.last_error[advert.key] = exc if not isinstance(exc, ConnectionClosed) else None
+            if isinstance(exc, ImpostorError) and not self._warned.get(advert.key):
+                self._warned[advert.key] = True
+                self.on_status("untrusted", advert)
         finally:
             settled.set()  # failed or closed: nothing more to wait for here
             self._retry_at[advert.key] = time.monotonic() + RETRY_AFTER_S
@@ -475,19 +483,13 @@ def watch(on_event, on_status=None, folder=None):
 
 
 async def _probe_one(advert, timeout):
-    import asyncio
-
-    from websockets.asyncio.client import connect
-
     try:
-        _check_port(advert)
-        async with connect(advert.url, additional_headers={"Authorization": f"Bearer {advert.token}"},
-                           proxy=None, open_timeout=timeout, close_timeout=1, user_agent_header=None) as ws:
-            hello = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        ws, hello = await _open(advert, timeout)
+        await ws.close()
+    except ImpostorError as exc:
+        return advert, False, str(exc)
     except Exception as exc:  # any failure is the answer: refused, timed out, garbage
         return advert, False, f"host {advert.pid} on 127.0.0.1:{advert.port} did not answer ({exc.__class__.__name__}: {exc})"
-    if hello.get("type") != "hello" or hello.get("stream") != events.STREAM_VERSION:
-        return advert, False, f"host {advert.pid} speaks stream {hello.get('stream')!r}, not {events.STREAM_VERSION}"
     return advert, True, f"host {advert.pid} answers on 127.0.0.1:{advert.port} (codecatch {hello.get('version')})"
 
 
