@@ -254,7 +254,10 @@ def parse_sddl(text: str, folder: bool = True) -> Acl:
 def _mask(rights: str) -> int:
     if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", rights):
         return int(rights, 0)
-    return sum(_RIGHTS.get(rights[i:i + 2], MAXIMUM_ALLOWED) for i in range(0, len(rights), 2))
+    mask = 0
+    for i in range(0, len(rights), 2):   # codes overlap (FR and FX both hold SYNCHRONIZE): or, never add
+        mask |= _RIGHTS.get(rights[i:i + 2], MAXIMUM_ALLOWED)   # an unknown code counts as everything
+    return mask
 
 
 class RealWindowsFiles:   # pragma: no cover - runs on Windows only
