@@ -264,6 +264,17 @@ def test_windows_a_per_user_python_is_refused_and_nothing_is_written(tmp_path):
     assert layout.registry.items() == {} and not (tmp_path / "ProgramData/codecatch").exists()
 
 
+def test_windows_a_python_folder_where_users_may_add_files_is_refused(tmp_path):
+    """A DLL dropped beside python.exe loads into every user's host; the same entry on a
+    folder higher up (%ProgramData%, C:\\) only lets users add folders of their own."""
+    python = tmp_path / "Python312"
+    layout = windows(tmp_path, "Python312", {python: PROGRAM_DATA})
+    with pytest.raises(InstallError, match=f"  - {python} can be changed by Users\n"):
+        apply(plan(layout, ["edge"], system=True), layout)
+    layout = windows(tmp_path / "2", "Program Files/Python312", {tmp_path / "2/Program Files": PROGRAM_DATA})
+    apply(plan(layout, ["edge"], system=True), layout)
+
+
 @pytest.mark.parametrize("sddl", [INHERITED, f"O:{USER_SID}" + INHERITED[4:]])
 def test_windows_an_existing_programdata_folder_others_can_write_is_refused(tmp_path, sddl):
     """Made by a user before the administrator ran install (they own it), or by an
