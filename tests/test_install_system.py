@@ -352,3 +352,12 @@ def test_cli_flatpak_asks_on_a_terminal_with_the_risk_and_no_by_default(flatpak,
     assert manifest.exists() == written
     if written:
         assert json.loads(manifest.read_text())["path"] == str(launcher(flatpak))
+
+
+def test_doctors_reinstall_fix_for_a_flatpak_browser_opts_in(flatpak):
+    from codecatch.install import doctor
+
+    loc = B.locate(B.get("chromium-flatpak"), flatpak)
+    assert doctor.install_command(loc).endswith(" --allow-flatpak-escape")
+    assert "--allow-flatpak-escape" not in doctor.install_command(loc, uninstall=True)
+    assert "--allow-flatpak-escape" not in doctor.install_command(B.locate(B.get("chromium"), flatpak))
