@@ -100,9 +100,12 @@ def test_a_system_install_from_a_user_writable_venv_is_refused_and_writes_nothin
     assert f"  - {venv} is owned by nobody" in message
     assert f"  - {venv}/bin/codecatch-host is owned by nobody" in message
     # What to do instead, spelt out.
-    assert ("sudo python3 -m venv /opt/codecatch && sudo /opt/codecatch/bin/pip install /path/to/codecatch "
-            "&& sudo /opt/codecatch/bin/codecatch install --system") in message
-    assert "codecatch install (without --system)" in message
+    assert message.endswith(
+        "Install codecatch where only root can change it, then register it from there:\n"
+        "  sudo python3 -m venv /opt/codecatch\n"
+        "  sudo /opt/codecatch/bin/pip install /path/to/codecatch   (your clone; not -e)\n"
+        "  sudo /opt/codecatch/bin/codecatch install --system\n"
+        "or register codecatch for your own user only: codecatch install (without --system)")
     # Dry run too: it tells what install would do, and install would refuse.
     with pytest.raises(InstallError):
         apply(plan(linux, ["chromium"], system=True), linux, dry_run=True)

@@ -427,13 +427,15 @@ def _check_system(targets: Sequence[Target], layout: B.Layout) -> None:
         who = "someone other than SYSTEM and Administrators"
         fix = ("Install Python for all users (under C:\\Program Files), install codecatch into it from an "
                "elevated prompt (py -m pip install C:\\path\\to\\codecatch), and run its "
-               "codecatch install --system; or register codecatch for your own user only: codecatch install")
+               "codecatch install --system;\nor register codecatch for your own user only: codecatch install "
+               "(without --system)")
     else:
         who = "someone other than root"
-        fix = ("Install codecatch where only root can change it, then register it from there: "
-               "sudo python3 -m venv /opt/codecatch && sudo /opt/codecatch/bin/pip install /path/to/codecatch "
-               "&& sudo /opt/codecatch/bin/codecatch install --system; or register codecatch for your own "
-               "user only: codecatch install (without --system)")
+        fix = ("Install codecatch where only root can change it, then register it from there:\n"
+               "  sudo python3 -m venv /opt/codecatch\n"
+               "  sudo /opt/codecatch/bin/pip install /path/to/codecatch   (your clone; not -e)\n"
+               "  sudo /opt/codecatch/bin/codecatch install --system\n"
+               "or register codecatch for your own user only: codecatch install (without --system)")
     raise InstallError(
         f"refusing a system-wide install: every user's browser would run a program that {who} can "
         "change:\n" + "\n".join(f"  - {p}" for p in problems) + f"\n{fix}")
