@@ -117,7 +117,9 @@ def _install_options(remove):
     def decorate(f):
         f = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")(f)
         f = click.option("--force", is_flag=True, help=force)(f)
-        f = click.option("--system", is_flag=True, help="For all users (needs root or Administrator).")(f)
+        f = click.option("--system", is_flag=True, help=(
+            "For all users (needs root or Administrator; refused unless only they can change "
+            "codecatch's programs)." if not remove else "For all users (needs root or Administrator)."))(f)
         f = click.option("--extension-id", "extension_ids", multiple=True, metavar="ID", help=ids)(f)
         f = click.option("--user-data-dir", type=click.Path(file_okay=False), metavar="DIR",
                          help="One Chromium-family profile folder (a browser started with --user-data-dir).")(f)
@@ -128,7 +130,8 @@ def _install_options(remove):
     return decorate
 
 
-def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force, dry_run):
+def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force, dry_run,
+                   allow_flatpak_escape=False):
     from pathlib import Path
 
     from .install import installer, text
@@ -136,9 +139,14 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
 
     layout = current_layout()
     try:
-        targets = installer.plan(layout, browsers, extension_ids=extension_ids, system=system,
-                                 user_data_dir=Path(user_data_dir) if user_data_dir else None,
-                                 for_removal=remove)
+        def planned(allow):
+            return installer.plan(layout, browsers, extension_ids=extension_ids, system=system,
+                                  user_data_dir=Path(user_data_dir) if user_data_dir else None,
+                                  for_removal=remove, allow_flatpak_escape=allow)
+
+        targets = planned(allow_flatpak_escape)
+        if not remove and _ask_flatpak_escape(targets):
+            targets = planned(True)
         if remove:
             # Without a selection, everything install recorded, found now or not.
             report = installer.remove(targets, layout, force=force, dry_run=dry_run, system=system,
@@ -162,15 +170,36 @@ def _run_installer(remove, browsers, user_data_dir, extension_ids, system, force
         sys.exit(1)  # refused, or (install) registered nothing: a script must not carry on
 
 
+def _can_ask():
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _ask_flatpak_escape(targets):
+    """On a terminal, ask before skipping a Flatpak browser (the answer defaults to No)."""
+    held = [t for t in targets if t.browser.flatpak_id and t.skip]
+    if not held or not _can_ask():
+        return False
+    labels = ", ".join(t.browser.label for t in held)
+    return click.confirm(
+        f"{labels}: reaching codecatch's host from a Flatpak browser takes a permission "
+        "(talk to org.freedesktop.Flatpak) that lets the browser, and any page that breaks into it, "
+        "run any command as you outside its sandbox: a full sandbox escape. Set it up anyway?",
+        default=False, err=True)
+
+
 @main.command()
 @_install_options(remove=False)
+@click.option("--allow-flatpak-escape", is_flag=True,
+              help="Set up Flatpak browsers too, through flatpak-spawn --host: that needs a permission "
+                   "letting the browser run any command outside its sandbox (asked on a terminal).")
 @click.option("--print-manifest", is_flag=True,
               help="Print the host manifest install would write for one --browser (JSON) and "
                    "write or register nothing: for packagers who place it themselves.")
 @click.option("--host-path", metavar="PATH",
               help="With --print-manifest: the host program's absolute path to name in the manifest "
                    "(default: the one install would name).")
-def install(browsers, user_data_dir, extension_ids, system, force, dry_run, print_manifest, host_path):
+def install(browsers, user_data_dir, extension_ids, system, force, dry_run, allow_flatpak_escape,
+            print_manifest, host_path):
     """Register the native host with your browsers (host manifests; registry keys on Windows).
 
     Exit status 1 when something was refused or no browser was found (nothing registered).
@@ -185,7 +214,8 @@ def install(browsers, user_data_dir, extension_ids, system, force, dry_run, prin
         return
     if host_path is not None:
         raise click.UsageError("--host-path goes with --print-manifest")
-    _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run)
+    _run_installer(False, browsers, user_data_dir, extension_ids, system, force, dry_run,
+                   allow_flatpak_escape)
 
 
 def _print_manifest(browsers, extension_ids, host_path, others):

@@ -35,7 +35,10 @@ class Layout:
 
     `root` is prepended to system-wide paths (/etc/..., /Library/...) so a test can
     lay out a fake system folder; `executable` is the interpreter whose console
-    scripts are registered.
+    scripts are registered. For `install --system`: `files` tells who can change a
+    path (a trust.PosixFiles or trust.WindowsFiles; None: this machine's), `package`
+    is the codecatch package the host imports (None: this one, when `executable` is
+    None too).
     """
 
     os: str
@@ -44,6 +47,8 @@ class Layout:
     registry: Optional[Registry] = None
     root: Path = Path("/")
     executable: Optional[Path] = None
+    files: Optional[object] = None
+    package: Optional[Path] = None
 
     def config_home(self) -> Path:
         xdg = self.env.get("XDG_CONFIG_HOME")

@@ -65,6 +65,8 @@ def install_command(loc: B.Location, extension_ids: Sequence[str] = (), *, force
         parts += ["--extension-id", i]
     if force:
         parts.append("--force")
+    if loc.browser.flatpak_id and not uninstall:
+        parts.append("--allow-flatpak-escape")   # install skips a Flatpak browser without it
     return " ".join(shlex.quote(p) for p in parts)
 
 

@@ -29,13 +29,19 @@ from typing import Iterable, Optional, Sequence
 from .. import files
 from ..identity import CHROMIUM_EXTENSION_ID, GECKO_ID, HOST_NAME
 from . import browsers as B
-from . import manifests
+from . import manifests, trust
 
 HOST_SCRIPT = "codecatch-host"
 FLATPAK_TALK = "org.freedesktop.Flatpak"
 CHROMIUM_SNAP = ("The Chromium snap's confinement stops it from starting programs outside the snap, so "
                  "native messaging cannot work there: use Chromium from your distribution's packages, "
                  "the Flatpak, or Google Chrome; meanwhile `codecatch parse` handles pasted redirects")
+FLATPAK_ESCAPE = (
+    "{label} runs a native host inside its sandbox, so codecatch's host would be reached through "
+    "`flatpak-spawn --host`. That needs `flatpak override --talk-name=" + FLATPAK_TALK + "`, which lets "
+    "the browser, and any page that breaks into it, run any command as you outside the sandbox: a "
+    "full sandbox escape. Not set up. To accept that, rerun with --allow-flatpak-escape; or use the "
+    "browser from your distribution's packages, which needs no such permission")
 CHANGED = ("changed since codecatch wrote it (or written by something else); left in place. "
            "Look at it, then delete it yourself or rerun with --force.")
 
@@ -122,7 +128,8 @@ class Target:
     launcher: Optional[FileWrite] = None
     registry: Optional[KeyWrite] = None
     todo: tuple[str, ...] = ()
-    skip: Optional[str] = None   # why install writes nothing here unless forced
+    skip: Optional[str] = None   # why install writes nothing here (unless forced, when forcible)
+    forcible: bool = True        # False: --force does not override `skip` (the Flatpak escape)
 
     @property
     def browser(self) -> B.Browser:
@@ -148,10 +155,12 @@ def allowed_ids(family: str, extension_ids: Iterable[str]) -> list[str]:
 
 
 def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optional[Path] = None,
-         extension_ids: Iterable[str] = (), system: bool = False, for_removal: bool = False) -> list[Target]:
+         extension_ids: Iterable[str] = (), system: bool = False, for_removal: bool = False,
+         allow_flatpak_escape: bool = False) -> list[Target]:
     """What install would write. With no `browsers`, every browser whose profile folder
     exists. Raises UnknownBrowser or InstallError; touches nothing. `for_removal`: the
-    host program may be gone already (uninstall works from the record then)."""
+    host program may be gone already (uninstall works from the record then).
+    A Flatpak browser's target is skipped (FLATPAK_ESCAPE) unless `allow_flatpak_escape`."""
     extension_ids = list(extension_ids)
     _check_ids(extension_ids)
     chosen = [B.get(n) for n in browsers]
@@ -185,7 +194,7 @@ def plan(layout: B.Layout, browsers: Sequence[str] = (), *, user_data_dir: Optio
         if mpath in seen:   # Opera shares Chrome's folder: one file serves both
             continue
         seen.add(mpath)
-        targets.append(_target(loc, layout, host, extension_ids))
+        targets.append(_target(loc, layout, host, extension_ids, allow_flatpak_escape))
     return targets
 
 
@@ -225,19 +234,23 @@ def manifest_for(layout: B.Layout, browser: str, *, extension_ids: Iterable[str]
     return render_manifest(b, host_path, extension_ids)
 
 
-def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[str]) -> Target:
+def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[str],
+            allow_flatpak_escape: bool = False) -> Target:
     b = loc.browser
     ids = allowed_ids(b.family, extension_ids)
     todo = []
     launcher = None
     host_path = str(host)
+    skip, forcible = None, True
     if b.flatpak_id:
         lpath = launcher_path(loc)
         launcher = FileWrite(lpath, flatpak_launcher(host), 0o755)
         host_path = str(lpath)
-        todo.append(f"Let {b.label} start programs outside its sandbox (once): "
-                    f"flatpak override --user --talk-name={FLATPAK_TALK} {b.flatpak_id}")
-    skip = None
+        if allow_flatpak_escape:
+            todo.append(f"Let {b.label} start programs outside its sandbox (once; any program, not only "
+                        f"codecatch's): flatpak override --user --talk-name={FLATPAK_TALK} {b.flatpak_id}")
+        else:
+            skip, forcible = FLATPAK_ESCAPE.format(label=b.label), False
     if b.snap_name == "chromium":
         skip = CHROMIUM_SNAP
         todo.append(CHROMIUM_SNAP)
@@ -260,7 +273,7 @@ def _target(loc: B.Location, layout: B.Layout, host: Path, extension_ids: list[s
     todo.append("let codecatch fill your panel: open it, click the codecatch toolbar button and "
                 "\"Always for this site\" (or add it in the extension's options page)")
     manifest = FileWrite(manifest_path(loc), render_manifest(b, host_path, extension_ids))
-    return Target(loc, manifest, launcher, registry, tuple(todo), skip)
+    return Target(loc, manifest, launcher, registry, tuple(todo), skip, forcible)
 
 
 # ---------------------------------------------------------------- the ownership record
@@ -340,6 +353,94 @@ def _location_of(path: Path, layout: B.Layout, system: bool) -> Optional[B.Locat
     return None
 
 
+# ---------------------------------------------------------------- who can change what --system installs
+
+def _files(layout: B.Layout):
+    return layout.files if layout.files is not None else trust.real_files(layout.os)
+
+
+def program_paths(layout: B.Layout, host: Path) -> tuple[list[str], list[str]]:
+    """What every user's browser runs after a system-wide install: the host program, the
+    interpreter its first line starts (Windows: the Python beside its Scripts folder),
+    that environment's pyvenv.cfg, and every file of the codecatch package it imports.
+    Also returns problems found on the way (an interpreter found through PATH)."""
+    paths, problems = [str(host)], []
+    if layout.os == B.WINDOWS:
+        interpreters = [Path(layout.executable or sys.executable)]
+    else:
+        try:
+            with open(host, "rb") as f:
+                head = f.read(4096)
+        except OSError:
+            head = b""
+        interpreters = [Path(p) for p in trust.script_interpreters(head)]
+        if any(p.name == "env" for p in interpreters):
+            problems.append(f"{host} finds its interpreter through PATH ({head.splitlines()[0].decode()}), "
+                            "which each user sets")
+        interpreters = interpreters or [Path(layout.executable or sys.executable)]
+    for exe in interpreters:
+        paths.append(str(exe))
+        cfg = exe.parent.parent / "pyvenv.cfg"   # a venv: it decides which packages load
+        if cfg.is_file():
+            paths.append(str(cfg))
+    package = layout.package
+    if package is None and layout.executable is None:
+        import codecatch
+
+        package = Path(codecatch.__file__).parent
+    if package is not None:
+        paths += [str(package)] + [str(p) for p in sorted(package.rglob("*"))]
+    return paths, problems
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def system_problems(targets: Sequence[Target], layout: B.Layout) -> list[str]:
+    """Why a system-wide install of `targets` would let someone other than the
+    administrator change what every user's browser runs, or []: the programs
+    (`program_paths`) and the folders the manifests and the record go into."""
+    host = host_executable(layout)
+    paths, problems = program_paths(layout, host)
+    files = _files(layout)
+    dests = [f.path.parent for t in targets for f in t.files] + [record_path(layout, True).parent]
+    if layout.os == B.WINDOWS:
+        ours = layout.system_data()
+        problems += trust.windows_problems(paths, files)
+        if ours.exists():   # someone may have made it first, open to everyone
+            problems += trust.windows_problems([str(ours)] + [str(_existing(d)) for d in dests], files)
+        else:               # install creates it with PRIVATE_SDDL
+            problems += trust.windows_problems_above(str(_existing(ours)), files)
+    else:
+        problems += trust.posix_problems(paths + [str(_existing(d)) for d in dests], files)
+    return list(dict.fromkeys(problems))
+
+
+def _check_system(targets: Sequence[Target], layout: B.Layout) -> None:
+    problems = system_problems(targets, layout)
+    if not problems:
+        return
+    if layout.os == B.WINDOWS:
+        who = "someone other than SYSTEM and Administrators"
+        fix = ("Install Python for all users (under C:\\Program Files), install codecatch into it from an "
+               "elevated prompt (py -m pip install C:\\path\\to\\codecatch), and run its "
+               "codecatch install --system;\nor register codecatch for your own user only: codecatch install "
+               "(without --system)")
+    else:
+        who = "someone other than root"
+        fix = ("Install codecatch where only root can change it, then register it from there:\n"
+               "  sudo python3 -m venv /opt/codecatch\n"
+               "  sudo /opt/codecatch/bin/pip install /path/to/codecatch   (your clone; not -e)\n"
+               "  sudo /opt/codecatch/bin/codecatch install --system\n"
+               "or register codecatch for your own user only: codecatch install (without --system)")
+    raise InstallError(
+        f"refusing a system-wide install: every user's browser would run a program that {who} can "
+        "change:\n" + "\n".join(f"  - {p}" for p in problems) + f"\n{fix}")
+
+
 # ---------------------------------------------------------------- apply / remove
 
 @dataclass
@@ -410,11 +511,14 @@ def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
     rpath = record_path(layout, _system(targets))
     rec = _load_record(rpath)
     report = Report()
-    skipped = [t for t in targets if t.skip and not force]
+    skipped = [t for t in targets if t.skip and not (force and t.forcible)]
     targets = [t for t in targets if t not in skipped]
     for t in skipped:
         report.changes.append(Change("skipped", "file", str(t.manifest.path), t.browser.name,
-                                     f"{t.skip}. Not written (--force writes it anyway)."))
+                                     f"{t.skip}. Not written"
+                                     + (" (--force writes it anyway)." if t.forcible else ".")))
+    if _system(targets):
+        _check_system(targets, layout)
     for t in targets:
         for f in t.files:
             if not _writable(f.path.parent):
@@ -449,6 +553,8 @@ def apply(targets: Sequence[Target], layout: B.Layout, *, force: bool = False,
         created = {d for _, item, action in plan_changes if action == "written"
                    and isinstance(item, FileWrite) for d in _missing_folders(item.path)}
         rec["dirs"] = sorted(set(rec["dirs"]) | created | set(_missing_folders(rpath)))
+        if _system(targets) and layout.os == B.WINDOWS and not layout.system_data().exists():
+            _files(layout).make_private_dir(str(layout.system_data()))   # before anything goes in
     for t, item, action in plan_changes:
         if isinstance(item, FileWrite):
             if action == "written":
