@@ -103,7 +103,9 @@ def test_a_system_install_from_a_user_writable_venv_is_refused_and_writes_nothin
     assert message.endswith(
         "Install codecatch where only root can change it, then register it from there:\n"
         "  sudo python3 -m venv /opt/codecatch\n"
-        "  sudo /opt/codecatch/bin/pip install /path/to/codecatch   (your clone; not -e)\n"
+        "  cd /path/to/codecatch   (your clone)\n"
+        "  sudo /opt/codecatch/bin/pip install --require-hashes -r requirements/run.txt\n"
+        "  sudo /opt/codecatch/bin/pip install --no-deps --no-build-isolation .   (not -e)\n"
         "  sudo /opt/codecatch/bin/codecatch install --system\n"
         "or register codecatch for your own user only: codecatch install (without --system)")
     # Dry run too: it tells what install would do, and install would refuse.

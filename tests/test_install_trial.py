@@ -243,7 +243,7 @@ def test_update_advice_points_at_the_clone_not_a_package_index():
     for path in [REPO / "docs/install.md", REPO / "README.md", *(REPO / "host/codecatch/install").glob("*.py")]:
         assert "pip install -U codecatch" not in path.read_text(), path
     for path in (REPO / "docs/install.md", REPO / "README.md"):
-        assert "git pull && .venv/bin/python -m pip install -q -e '.[demo]'" in " ".join(path.read_text().split())
+        assert "git pull && " + doctor.LOCKED_INSTALL in " ".join(path.read_text().split())
 
 
 # ---------------------------------------------------------------- a tampered record deletes nothing else

@@ -54,8 +54,9 @@ def run(say, styles=("302", "cmsi"), browser=None, headless=True, timeout=15.0):
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise DemoError("the demo needs Playwright and trustme: in your codecatch clone, "
-                        ".venv/bin/python -m pip install -e '.[demo]'") from exc
+        from .install.doctor import LOCKED_INSTALL
+
+        raise DemoError(f"the demo needs Playwright and trustme: in your codecatch clone, {LOCKED_INSTALL}") from exc
     from .identity import CHROMIUM_EXTENSION_ID
     from .mocksite import MockSite
     from .mocksite import browser as mockbrowser

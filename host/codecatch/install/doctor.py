@@ -24,8 +24,10 @@ from . import installer, manifests
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
 WINDOWS_LAUNCHABLE = (".exe", ".bat", ".cmd", ".com")
 SNAP_FIX = "use Chromium from your distribution's packages, its Flatpak, or Google Chrome"
-UPDATE = ("update codecatch in your clone (git pull && .venv/bin/python -m pip install -q -e '.[demo]', "
-          "as the README's Updating says)")
+# The README's install through the hashed lock (requirements/demo.txt), from the clone.
+LOCKED_INSTALL = (".venv/bin/python -m pip install -q --require-hashes -r requirements/demo.txt && "
+                  ".venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .")
+UPDATE = f"update codecatch in your clone (git pull && {LOCKED_INSTALL}, as the README's Updating says)"
 
 
 @dataclass
@@ -283,8 +285,7 @@ def _reinstall_fix(layout, install_fix):
     try:
         installer.host_executable(layout)
     except installer.InstallError:
-        return ("reinstall codecatch from where you got it (in a clone: python3 -m venv .venv && "
-                ".venv/bin/python -m pip install -q -e '.[demo]'), "
+        return (f"reinstall codecatch from where you got it (in a clone: python3 -m venv .venv && {LOCKED_INSTALL}), "
                 f"then {install_fix}")
     return install_fix
 

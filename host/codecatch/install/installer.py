@@ -433,7 +433,9 @@ def _check_system(targets: Sequence[Target], layout: B.Layout) -> None:
         who = "someone other than root"
         fix = ("Install codecatch where only root can change it, then register it from there:\n"
                "  sudo python3 -m venv /opt/codecatch\n"
-               "  sudo /opt/codecatch/bin/pip install /path/to/codecatch   (your clone; not -e)\n"
+               "  cd /path/to/codecatch   (your clone)\n"
+               "  sudo /opt/codecatch/bin/pip install --require-hashes -r requirements/run.txt\n"
+               "  sudo /opt/codecatch/bin/pip install --no-deps --no-build-isolation .   (not -e)\n"
                "  sudo /opt/codecatch/bin/codecatch install --system\n"
                "or register codecatch for your own user only: codecatch install (without --system)")
     raise InstallError(
