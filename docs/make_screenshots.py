@@ -167,11 +167,13 @@ def with_host(pw, site, ext, executable, env, profile, out):
         options.goto(f"{BASE}/options/options.html")
         expect(options.locator("#config-status")).to_contain_text("saved", timeout=10_000)
         form = options.locator("#add-panel")
-        for origin, selector, value in (("https://panel.test", "#ctl00_MainContent_txtAuthCode", "url"),
-                                        ("https://panel.example.com", "", "code")):
+        for origin, selector, value, save in (
+                ("https://panel.test", "#ctl00_MainContent_txtAuthCode", "url", "#ctl00_MainContent_btnSave"),
+                ("https://panel.example.com", "", "code", "")):
             form.get_by_label("Origin").fill(origin)
             form.get_by_label("Field selector").fill(selector)
             form.get_by_label("Value to fill").select_option(value)
+            form.get_by_label("Save button (pressed after the fill)").fill(save)
             form.get_by_role("button", name="Add panel").click()
             expect(options.locator("#panels tbody tr", has_text=origin)).to_be_visible()
         options.get_by_label("Close the sign-in tab after filling").check()

@@ -236,9 +236,20 @@ export class CapturePipeline {
     await this.fill(record, {
       tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
       valueKind: result.fill.value_kind, checkPermission: result.fill.target !== 'armed', automatic: true,
-      armed: result.fill.target === 'armed',
+      armed: result.fill.target === 'armed', save: this.#saveFor(record, result.fill),
     });
     return true;
+  }
+
+  /**
+   * The save button to press after the fill (the panel rule's, PROTOCOL.md fill.save), or
+   * null. The host sends one only for a proven capture; the extension also wants its own
+   * proof (lib/provenance.js), so that a host that says otherwise never gets a save.
+   */
+  #saveFor(record, fill) {
+    const save = typeof fill.save === 'string' && fill.save ? fill.save : null;
+    if (save && !record.proof) this.log('the host asked for a save without proof of the capture: not pressing it');
+    return record.proof ? save : null;
   }
 
   /** Retries what waited for the host (on connect), within the code's lifetime. */
@@ -273,6 +284,7 @@ export class CapturePipeline {
     }
     await this.settle(record, {
       outcome: done.outcome === 'filled' ? 'filled' : 'waiting', outcome_detail: done.detail, outcome_detail_code: done.outcome, field: done.field ?? null,
+      saved: done.saved ? { pressed: done.saved.pressed, reason: done.saved.reason } : null,
     }, done.outcome);
     return done;
   }
@@ -286,7 +298,8 @@ export class CapturePipeline {
     await (this.session.findCapture(record.local_id) ? this.session.updateCapture(record, {}) : this.session.addCapture(record));
     this.announce(captureMetadata(record), this.config);
     if (record.capture_id && REPORTED.has(reported)) {
-      this.connection.request('report', { capture_id: record.capture_id, outcome: reported, detail: record.outcome_detail ?? null })
+      const saved = reported === 'filled' && record.saved ? { saved: record.saved.pressed } : {};
+      this.connection.request('report', { capture_id: record.capture_id, outcome: reported, detail: record.outcome_detail ?? null, ...saved })
         .catch((err) => this.log(`report failed: ${err?.message ?? err}`));
     }
   }

@@ -3,6 +3,7 @@
 // there, then the panel brought forward.
 
 import { callKept, fillField } from './lib/field_finder.js';
+import { pressSave, SAVE_WAIT_MS } from './lib/save_button.js';
 import { isSigninUrl } from './lib/signin_hosts.js';
 
 /** FNV-1a of the finder's source: which finder a page keeps (field_finder.js callKept). */
@@ -35,11 +36,14 @@ export function originPattern(origin) {
  * @param {OriginPermissions|null} o.permissions a cache of granted origins (the background's)
  * @param {boolean|null} o.kept whether a warm-up left the finder in that page (PanelWarmer):
  *   false skips straight to injecting the finder; null when not known
- * @returns {Promise<{outcome: string, detail: string, field?: object}>}
- *   outcome as PROTOCOL.md `report`: filled | no_field | no_permission | tab_gone
+ * @param {string|null} o.save the panel rule's save button selector (the host's fill.save),
+ *   pressed after the fill, in the same document; null presses nothing
+ * @returns {Promise<{outcome: string, detail: string, field?: object, saved?: object}>}
+ *   outcome as PROTOCOL.md `report`: filled | no_field | no_permission | tab_gone;
+ *   saved (when `save` was asked and the fill succeeded): pressSave's answer
  */
-export async function fillTab(api, { tabId, origin = null, selector = null, value, valueKind = null, checkPermission = true, permissions = null, kept = null }) {
-  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept });
+export async function fillTab(api, { tabId, origin = null, selector = null, value, valueKind = null, checkPermission = true, permissions = null, kept = null, save = null }) {
+  if (origin) return fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept, save });
   let tab;
   try {
     tab = await api.tabs.get(tabId);
@@ -57,7 +61,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
   if (checkPermission && !(await hasOrigin(api, tabOrigin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${tabOrigin}.` };
   }
-  return inject(api, { tabId, selector, value, valueKind, origin: tabOrigin, kept });
+  return inject(api, { tabId, selector, value, valueKind, origin: tabOrigin, kept, save });
 }
 
 /**
@@ -67,7 +71,7 @@ export async function fillTab(api, { tabId, origin = null, selector = null, valu
  * function checks that the top frame is still on that origin, and the browser refuses
  * a tab the extension may not touch.
  */
-async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept }) {
+async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind, checkPermission, permissions, kept, save }) {
   let parsed;
   try {
     parsed = new URL(origin);
@@ -79,7 +83,7 @@ async function fillKnownOrigin(api, { tabId, origin, selector, value, valueKind,
   if (checkPermission && !(await hasOrigin(api, parsed.origin, permissions))) {
     return { outcome: 'no_permission', detail: `codecatch has no permission for ${parsed.origin}.` };
   }
-  const done = await inject(api, { tabId, selector, value, valueKind, origin: parsed.origin, kept });
+  const done = await inject(api, { tabId, selector, value, valueKind, origin: parsed.origin, kept, save });
   if (done.outcome === 'no_permission' && done.injectionFailed) {
     // Say why in a person's words: the tab is gone, or it shows something else now.
     const tab = await api.tabs.get(tabId).catch(() => null);
@@ -95,9 +99,9 @@ async function hasOrigin(api, origin, permissions) {
   return api.permissions.contains({ origins: [originPattern(origin)] });
 }
 
-async function inject(api, { tabId, selector, value, valueKind = null, origin, kept = null }) {
+async function inject(api, { tabId, selector, value, valueKind = null, origin, kept = null, save = null }) {
   let result;
-  const request = { selector, value, valueKind, origin };
+  const request = { selector, value, valueKind, origin, save: Boolean(save) };
   const target = { tabId, frameIds: [0] }; // the top frame only: never a cross-origin frame
   try {
     // The finder the warm-up kept in the page, else the finder itself (kept for next time).
@@ -121,7 +125,41 @@ async function inject(api, { tabId, selector, value, valueKind = null, origin, k
     }[result?.reason] ?? 'The panel page could not be filled.';
     return { outcome: result?.reason === 'origin_changed' ? 'tab_gone' : 'no_field', detail, field: result?.field };
   }
-  return { outcome: 'filled', detail: `Filled ${describeField(result.field)}.`, field: result.field };
+  const filled = { outcome: 'filled', detail: `Filled ${describeField(result.field)}.`, field: result.field };
+  if (!save) return filled;
+  const saved = await pressSaveIn(api, target, save);
+  return { ...filled, detail: `${filled.detail} ${describeSave(saved, save)}`, saved };
+}
+
+/**
+ * The panel's save button, pressed in the top frame right after the fill; pressSave
+ * itself checks that it is the document just filled. A failure to inject (the page went
+ * away meanwhile, perhaps because the press submitted its form) is `unconfirmed`.
+ */
+async function pressSaveIn(api, target, selector) {
+  try {
+    const [injection] = await api.scripting.executeScript({ target, func: pressSave, args: [{ selector, waitMs: SAVE_WAIT_MS }] });
+    const r = injection?.result;
+    return r && typeof r.pressed === 'boolean' ? r : { pressed: false, reason: 'unconfirmed' };
+  } catch {
+    return { pressed: false, reason: 'unconfirmed' };
+  }
+}
+
+/** What became of the save, in a person's words (the popup shows it, fill.detail). */
+export function describeSave(saved, selector) {
+  if (saved.pressed) return 'Pressed the save button.';
+  const why = {
+    not_found: `no save button matches ${selector}`,
+    not_a_button: `${selector} is not a button`,
+    hidden: 'the save button is hidden',
+    disabled: 'the save button stayed disabled',
+    field_changed: 'the page changed the field after the fill',
+    selector_invalid: `${selector} is not a selector this browser accepts`,
+    not_filled: 'the page changed before the save',
+    unconfirmed: 'the page changed before the save could be confirmed',
+  }[saved.reason] ?? 'the save button could not be pressed';
+  return `Not saved: ${why}. Check the field and press save yourself.`;
 }
 
 /**

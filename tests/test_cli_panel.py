@@ -18,15 +18,16 @@ def test_add_list_replace_remove(tmp_path, monkeypatch):
     assert "no panel rules" in run("panel", "list").output
     assert run("panel", "add", "https://CP.example.com/", "--selector", "#code", "--value", "code").exit_code == 0
     assert json.loads(run("panel", "list", "--json").output) == [
-        {"origin": "https://cp.example.com", "selector": "#code", "value": "code"}]
+        {"origin": "https://cp.example.com", "selector": "#code", "value": "code", "save": None}]
     assert run("panel", "add", "https://other.example.com").output.startswith("added: https://other.example.com")
     replaced = run("panel", "add", "https://cp.example.com")  # replaces in place, never duplicates
     assert replaced.exit_code == 0
     assert replaced.output.splitlines() == [
-        "replaced: https://cp.example.com  value=url  selector=(found automatically)",
-        "  (was: https://cp.example.com  value=code  selector=#code)"]
-    assert config.load()[0]["panels"] == [{"origin": "https://cp.example.com", "selector": None, "value": "url"},
-                                          {"origin": "https://other.example.com", "selector": None, "value": "url"}]
+        "replaced: https://cp.example.com  value=url  selector=(found automatically)  save=(off)",
+        "  (was: https://cp.example.com  value=code  selector=#code  save=(off))"]
+    assert config.load()[0]["panels"] == [
+        {"origin": "https://cp.example.com", "selector": None, "value": "url", "save": None},
+        {"origin": "https://other.example.com", "selector": None, "value": "url", "save": None}]
     assert run("panel", "add", "https://cp.example.com").output.startswith("unchanged: ")
     assert run("panel", "remove", "https://other.example.com").exit_code == 0
     assert run("panel", "remove", "https://cp.example.com").exit_code == 0
@@ -54,7 +55,7 @@ def test_a_running_host_follows_the_cli(tmp_path, monkeypatch):
         assert host.request({"id": 1, "type": "config.get"})["result"]["panels"] == []
         run("panel", "add", "https://cp.example.com", "--value", "code")
         panels = host.request({"id": 2, "type": "config.get"})["result"]["panels"]
-        assert panels == [{"origin": "https://cp.example.com", "selector": None, "value": "code"}]
+        assert panels == [{"origin": "https://cp.example.com", "selector": None, "value": "code", "save": None}]
     finally:
         host.close()
 
@@ -92,3 +93,23 @@ def test_panel_add_empty_selector_and_plain_http(tmp_path, monkeypatch):
     assert plain.exit_code == 0 and "plain http" in plain.output
     missing = run("panel", "remove", "cp9.example.com")
     assert missing.exit_code == 1 and "did you mean https://cp9.example.com?" in missing.output
+
+
+def test_the_save_rule_is_off_unless_set_shown_and_checked_like_the_field(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODECATCH_CONFIG_DIR", str(tmp_path))
+    added = run("panel", "add", "https://cp.example.com", "--save", " #btnSave ")
+    assert added.exit_code == 0, added.output
+    assert added.output == "added: https://cp.example.com  value=url  selector=(found automatically)  save=#btnSave\n"
+    assert config.load()[0]["panels"] == [
+        {"origin": "https://cp.example.com", "selector": None, "value": "url", "save": "#btnSave"}]
+    assert "save=#btnSave" in run("panel", "list").output
+    assert json.loads(run("panel", "list", "--json").output)[0]["save"] == "#btnSave"
+    # Replacing the rule without --save turns the save off again, and says so.
+    off = run("panel", "add", "https://cp.example.com")
+    assert off.output.splitlines()[0].endswith("save=(off)") and "save=#btnSave)" in off.output
+    before = (tmp_path / "config.json").read_bytes()
+    bad = run("panel", "add", "https://cp.example.com", "--save", "button[type=submit")
+    assert bad.exit_code == 2 and "--save" in bad.output and "unclosed '['" in bad.output
+    empty = run("panel", "add", "https://cp.example.com", "--save", "")
+    assert empty.exit_code == 2 and "leave --save out" in empty.output
+    assert (tmp_path / "config.json").read_bytes() == before

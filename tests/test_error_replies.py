@@ -26,6 +26,7 @@ def host(tmp_path, monkeypatch):
     ({"id": 1, "type": "report", "outcome": "filled"}, "capture_id"),
     ({"id": 1, "type": "report", "capture_id": "c", "outcome": "eaten"}, "outcome"),
     ({"id": 1, "type": "report", "capture_id": "c", "outcome": "filled", "detail": 3}, "detail"),
+    ({"id": 1, "type": "report", "capture_id": "c", "outcome": "filled", "saved": "yes"}, "saved"),
     ({"type": "ping"}, "id"),  # missing_id names it too
 ])
 def test_an_error_about_a_field_names_it(host, request_, field):

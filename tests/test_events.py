@@ -306,6 +306,11 @@ def test_a_capture_reaches_wait_and_watch(hosts, cli):
     assert json.loads(watch_json.next_line()) == {"type": "report", "capture_id": result["capture_id"],
                                                   "outcome": "filled", "detail": None, "host_pid": host.pid}
     assert f"{result['capture_id']}: filled" in watch.next_line()
+    # With the panel rule's save button: whether it was pressed (PROTOCOL.md `report`).
+    host.proc.request({"id": "r2", "type": "report", "capture_id": result["capture_id"], "outcome": "filled",
+                       "detail": "Filled input#code. Pressed the save button.", "saved": True})
+    assert json.loads(watch_json.next_line())["saved"] is True
+    assert "Pressed the save button." in watch.next_line()
     # Ctrl-C ends watch quietly with status 0.
     assert watch.interrupt() == 0
     assert not any("Traceback" in line for line in watch.err_seen)

@@ -42,6 +42,33 @@ def test_panel_rule_selects_field_and_bare_code():
     assert fill["value"] == "0.AXkAcode" and fill["selector"] == "#c" and fill["value_kind"] == "code"
 
 
+def test_the_save_rule_is_off_unless_set_and_goes_only_with_a_proven_capture():
+    assert decide_fill(RESPONSE, SOURCE, config.DEFAULTS)[0]["save"] is None  # off by default
+    cfg = config.validate({"panels": [{"origin": "https://panel.example.com:8443", "save": " #btnSave "}]})
+    assert cfg["panels"][0] == {"origin": "https://panel.example.com:8443", "selector": None, "value": "url",
+                                "save": "#btnSave"}
+    fill, reason = decide_fill(RESPONSE, SOURCE, cfg)
+    assert reason == "opener" and fill["save"] == "#btnSave"
+    armed = dict(SOURCE, **ARMED, opener_tab_id=None, opener_by_page=False, armed_tab_id=9,
+                 armed_url="https://panel.example.com:8443/t/2", armed_origin="https://panel.example.com:8443")
+    assert decide_fill(RESPONSE, armed, cfg, now_ms=NOW)[0]["save"] == "#btnSave"
+    # Another origin's rule is not this one's; an unproven capture gets neither fill nor save.
+    other = dict(SOURCE, opener_url="https://panel.example.com/t/1", opener_origin="https://panel.example.com")
+    assert decide_fill(RESPONSE, other, cfg)[0]["save"] is None
+    for unproven in ({"proof": None}, {"proof": "redirect"}, {"frame_id": 3}, {"page_url": "https://evil.test/"}):
+        assert decide_fill(RESPONSE, dict(SOURCE, **unproven), cfg) == (None, "unverified")
+
+
+@pytest.mark.parametrize("save,problem", [
+    ("", "must be a CSS selector"), (7, "must be a CSS selector"), ("x" * 501, "must be a CSS selector"),
+    ("button[type=submit", "unclosed '['"), ("#save)", "unmatched ')'"),
+])
+def test_a_bad_save_selector_is_refused_with_why(save, problem):
+    with pytest.raises(CodecatchError) as e:
+        config.validate({"panels": [{"origin": "https://panel.example.com", "save": save}]})
+    assert "panels[0].save" in e.value.message and problem in e.value.message
+
+
 def test_armed_tab_wins_even_when_auto_fill_is_off():
     cfg = dict(config.DEFAULTS, auto_fill=False)
     assert decide_fill(RESPONSE, SOURCE, cfg) == (None, "disabled")

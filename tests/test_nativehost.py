@@ -52,7 +52,7 @@ def test_full_conversation(host):
     assert result["fill"] == {
         "tab_id": 3, "target": "opener", "origin": "https://panel.example.com", "selector": None,
         "value": f"https://Microsoft.AAD.BrokerPlugin/12128f48-ec9e-42f0-b203-ea49fb6af367?code={CODE}&state=s1&session_state=x",
-        "value_kind": "url", "close_signin_tab": False,
+        "value_kind": "url", "save": None, "close_signin_tab": False,
     }
     assert result["expires_at"] - result["captured_at"] == 600_000
     assert result["duplicate"] is False

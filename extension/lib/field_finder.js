@@ -7,15 +7,18 @@
 
 /**
  * @param {{selector?: string|null, value?: string, origin?: string|null, dryRun?: boolean,
- *   valueKind?: 'url'|'code'|null}} request
+ *   valueKind?: 'url'|'code'|null, save?: boolean}} request
  *   valueKind: what `value` is (PROTOCOL.md fill.value_kind); guessed from the value when
  *   absent. When a page has both a field named for the redirect URL and one named for
  *   the code, the one that matches wins.
+ *   save: a save button is to be pressed next (save_button.js pressSave): the filled
+ *   field stays in this document's isolated world for it, and only for it.
  * @returns {{ok: boolean, reason: string, field?: object, candidates?: object[]}}
  *   reason: filled | found | no_field | origin_changed | selector_unusable
  */
-export function fillField({ selector = null, value = '', origin = null, dryRun = false, valueKind = null, keep = null } = {}) {
+export function fillField({ selector = null, value = '', origin = null, dryRun = false, valueKind = null, keep = null, save = false } = {}) {
   const doc = globalThis.document;
+  delete globalThis.__codecatchFilled; // an earlier fill's, whose save never came
   // The tab may have navigated between the background's permission check and now.
   if (origin && globalThis.location?.origin !== origin) return { ok: false, reason: 'origin_changed' };
   // Leave this function in the extension's isolated world, which the page cannot see,
@@ -267,6 +270,7 @@ export function fillField({ selector = null, value = '', origin = null, dryRun =
   const InputEventCtor = view.InputEvent ?? view.Event;
   field.dispatchEvent(new InputEventCtor('input', { bubbles: true, inputType: 'insertFromPaste', data: value }));
   field.dispatchEvent(new view.Event('change', { bubbles: true }));
+  if (save) globalThis.__codecatchFilled = { field, value };
   return { ok: true, reason: 'filled', field: describe(field, how, info) };
 }
 

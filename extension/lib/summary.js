@@ -47,6 +47,8 @@ export function captureMetadata(record) {
     outcome: record.outcome ?? null, // filled | no_field | no_permission | tab_gone | copied | error_response | waiting | host_unavailable
     outcome_detail: record.outcome_detail ?? null,
     field: record.field ?? null,
+    // The panel rule's save button, after a fill: {pressed, reason}, or null when none was asked.
+    saved: record.saved ? { pressed: Boolean(record.saved.pressed), reason: record.saved.reason ?? null } : null,
   };
 }
 
@@ -64,10 +66,19 @@ export function describeOutcome(meta, now = Date.now()) {
   const who = meta.app ? ` (${meta.app})` : '';
   switch (meta.outcome) {
     case 'filled':
+      if (meta.saved?.pressed) {
+        return {
+          badge: BADGE.filled,
+          title: 'Code filled and saved',
+          message: `The authorization code${who} is in the panel's field, and its save button was pressed. ${left}.`,
+        };
+      }
       return {
         badge: BADGE.filled,
         title: 'Code filled into the panel',
-        message: `The authorization code${who} is in the panel's field: submit the form. ${left}.`,
+        message: meta.saved
+          ? `The authorization code${who} is in the panel's field, but its save button was ${meta.saved.reason === 'disabled' ? 'disabled' : 'not pressed'}: press it yourself. ${left}.`
+          : `The authorization code${who} is in the panel's field: submit the form. ${left}.`,
       };
     case 'error_response':
       return {

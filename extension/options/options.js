@@ -84,6 +84,12 @@ function panelRow(panel, index) {
     value.append(new Option(t(key), v, false, panel.value === v));
   }
   value.addEventListener('change', () => updatePanel(index, { value: value.value }));
+  // The save rule (issue 16): off while empty; pressed only after a fill of a proven capture.
+  const saveButton = Object.assign(document.createElement('input'), {
+    type: 'text', value: panel.save ?? '', placeholder: t('savePlaceholder'),
+  });
+  saveButton.setAttribute('aria-label', t('saveFor', host));
+  saveButton.addEventListener('change', () => updatePanel(index, { save: saveButton.value.trim() || null }));
 
   const permission = Object.assign(document.createElement('td'), { className: 'permission' });
   const state = document.createElement('span');
@@ -96,7 +102,7 @@ function panelRow(panel, index) {
   remove.setAttribute('aria-label', t('removeFor', host));
   remove.addEventListener('click', () => save({ panels: config.panels.filter((_, i) => i !== index) }));
 
-  const cells = [origin, wrap(selector), wrap(value), permission, Object.assign(wrap(remove), { className: 'actions' })];
+  const cells = [origin, wrap(selector), wrap(value), wrap(saveButton), permission, Object.assign(wrap(remove), { className: 'actions' })];
   row.append(...cells);
   return row;
 }
@@ -159,7 +165,10 @@ $('add-panel').addEventListener('submit', (event) => {
   // Ask for the permission now, inside the submit's user gesture; save without waiting
   // for the answer (a prompt may stay open as long as the user likes).
   requestPermission(origin);
-  const panel = { origin, selector: form.elements.selector.value.trim() || null, value: form.elements.value.value };
+  const panel = {
+    origin, selector: form.elements.selector.value.trim() || null, value: form.elements.value.value,
+    save: form.elements.save.value.trim() || null,
+  };
   save({ panels: [...config.panels, panel] }).then((ok) => {
     if (!ok) return;
     form.reset();

@@ -334,7 +334,10 @@ def panel_list(as_json):
 @click.option("--selector", help="CSS selector of the field (default: found the way a person would).")
 @click.option("--value", "value_kind", type=click.Choice(["url", "code"]), default="url", show_default=True,
               help="Fill the whole https URL or the bare code.")
-def panel_add(origin, selector, value_kind):
+@click.option("--save", "save", metavar="SELECTOR",
+              help="CSS selector of the panel's save button, pressed after a fill of a proven capture "
+                   "(default: none; you press it).")
+def panel_add(origin, selector, value_kind, save):
     """Add the rule for ORIGIN (https://panel.example.com), or replace the one it has
     (in place; the old rule is printed)."""
     from . import config
@@ -344,16 +347,13 @@ def panel_add(origin, selector, value_kind):
         wanted = config.normalize_origin(origin)
     except CodecatchError as exc:
         raise click.BadParameter(exc.message, param_hint="ORIGIN") from None
-    if selector is not None and not selector.strip():
-        raise click.BadParameter("it is empty: leave --selector out to let codecatch find the field.",
-                                 param_hint="--selector")
-    problem = config.selector_problem(selector) if selector else None
-    if problem:
-        raise click.BadParameter(f"'{selector}' is not a CSS selector: it has {problem}.", param_hint="--selector")
+    _check_selector(selector, "--selector", "leave --selector out to let codecatch find the field")
+    _check_selector(save, "--save", "leave --save out to press the save button yourself")
     if wanted.startswith("http://"):
         click.echo(f"codecatch: warning: {wanted} is plain http: the code (a credential) would cross the "
                    "network unencrypted; use the panel's https address if it has one.", err=True)
-    rule = {"origin": wanted, "selector": selector, "value": value_kind}
+    rule = {"origin": wanted, "selector": selector.strip() if selector else None, "value": value_kind,
+            "save": save.strip() if save else None}
     # An existing rule for the origin is replaced where it stands, and the output says
     # what it was: a script that runs `panel add` twice must not fail (no --replace
     # needed), the options page edits a rule in place too, and nothing changes unsaid.
@@ -374,8 +374,19 @@ def panel_add(origin, selector, value_kind):
         click.echo(f"replaced: {_rule_text(rule)}\n  (was: {_rule_text(before)})")
 
 
+def _check_selector(selector, option, instead):
+    from . import config
+
+    if selector is not None and not selector.strip():
+        raise click.BadParameter(f"it is empty: {instead}.", param_hint=option)
+    problem = config.selector_problem(selector) if selector else None
+    if problem:
+        raise click.BadParameter(f"'{selector}' is not a CSS selector: it has {problem}.", param_hint=option)
+
+
 def _rule_text(rule):
-    return f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}"
+    return (f"{rule['origin']}  value={rule['value']}  selector={rule['selector'] or '(found automatically)'}"
+            f"  save={rule.get('save') or '(off)'}")
 
 
 @panel.command("remove")

@@ -150,17 +150,26 @@ def validate(raw, strict=True):
         if origin in seen:
             bad(f"panels[{i}]: {origin} is listed twice.")
         seen.add(origin)
-        selector = rule.get("selector")
-        if selector is not None and (not isinstance(selector, str) or not selector.strip() or len(selector) > 500):
-            bad(f"panels[{i}].selector must be a CSS selector (at most 500 characters) or null.")
-        problem = selector_problem(selector) if selector and strict else None
-        if problem:
-            bad(f"panels[{i}].selector '{selector[:100]}' is not a CSS selector: it has {problem}.")
+        selector = _selector(rule, "selector", i, strict, bad, "or null to find the field")
+        # The save rule (issue 16): off unless set; the extension presses the button it
+        # names after a fill of a proven capture (fill.decide_fill, SECURITY.md).
+        save = _selector(rule, "save", i, strict, bad, "of the panel's save button, or null to press nothing")
         value = rule.get("value", "url")
         if value not in ("url", "code"):
             bad(f"panels[{i}].value must be 'url' (the whole https URL) or 'code' (the bare code).")
-        config["panels"].append({"origin": origin, "selector": selector.strip() if selector else None, "value": value})
+        config["panels"].append({"origin": origin, "selector": selector, "value": value, "save": save})
     return config
+
+
+def _selector(rule, name, i, strict, bad, what):
+    """A rule's CSS selector (`selector`, `save`), stripped, or None."""
+    selector = rule.get(name)
+    if selector is not None and (not isinstance(selector, str) or not selector.strip() or len(selector) > 500):
+        bad(f"panels[{i}].{name} must be a CSS selector (at most 500 characters) {what}.")
+    problem = selector_problem(selector) if selector and strict else None
+    if problem:
+        bad(f"panels[{i}].{name} '{selector[:100]}' is not a CSS selector: it has {problem}.")
+    return selector.strip() if selector else None
 
 
 def load(path=None):

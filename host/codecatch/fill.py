@@ -117,5 +117,9 @@ def decide_fill(response, source, config, *, claimed=False, duplicate=False, exp
         "selector": rule.get("selector"),
         "value": value,
         "value_kind": value_kind,
+        # The panel's save button, pressed after the fill: only for a proven capture
+        # (decide_fill returned above for any other; checked again here so that no
+        # later change to the order above can hand an unproven one a save).
+        "save": rule.get("save") if is_proven(source) else None,
         "close_signin_tab": bool(config.get("close_signin_tab", False)),
     }, target

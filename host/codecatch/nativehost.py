@@ -210,8 +210,12 @@ class Host:
             raise CodecatchError("invalid_field", f"'outcome' must be one of {', '.join(sorted(_OUTCOMES))}.",
                                  field="outcome")
         detail = protocol.field(request, "detail", str, required=False)
-        log.info("capture %s: %s", capture_id[:16], outcome)
-        self.publish({"type": "report", "capture_id": capture_id, "outcome": outcome, "detail": detail})
+        saved = protocol.field(request, "saved", bool, required=False)  # the panel rule's save button
+        log.info("capture %s: %s%s", capture_id[:16], outcome, "" if saved is None else f" (saved: {saved})")
+        event = {"type": "report", "capture_id": capture_id, "outcome": outcome, "detail": detail}
+        if saved is not None:
+            event["saved"] = saved
+        self.publish(event)
         return {}
 
     # -- the local event stream's side ------------------------------------------

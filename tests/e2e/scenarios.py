@@ -5,7 +5,8 @@ ends, what must happen); `run(driver, site, scenario)` plays it through a driver
 checks the outcome on three independent witnesses:
 
 - the panel page: the field's value and the `input`/`change` events it recorded;
-- the mock sign-in: what it issued (the oracle for the expected value);
+- the mock sign-in: what it issued (the oracle for the expected value); the mock panel:
+  what its Save button posted (scenarios with the panel rule's save button);
 - the extension: its status message ({type: "status"}, answered by the background).
 
 A driver is anything with the methods of `Driver` below; the Chromium one lives in
@@ -17,8 +18,8 @@ import json
 import time
 from typing import Protocol
 
-from codecatch.mocksite.browser import wait_for  # tests import it from here too
-from codecatch.mocksite.panel import AUTH_FIELD_ID
+from codecatch.mocksite.browser import codecatch_command, wait_for  # tests import wait_for from here too
+from codecatch.mocksite.panel import AUTH_FIELD_ID, SAVE_BUTTON_ID
 
 FILL_TIMEOUT_S = 10.0
 # How long "nothing happens" is watched for. A fill takes well under 0.5 s here
@@ -36,11 +37,14 @@ class Start:
     evil: bool = False  # the link goes to evil.test's launcher page instead of a sign-in
     response_mode: str = "query"
     client: str = "teams"
+    save: str = "enabled"  # the panel's Save button: enabled | after_input | after_check | never
 
     def knobs(self):
         if self.evil:
             return {"evil": "1", "open": self.open}
         knobs = {"outcome": self.outcome, "open": self.open, "client": self.client}
+        if self.save != "enabled":
+            knobs["save"] = self.save
         if self.signin_host != "login.microsoftonline.com":
             knobs["signin_host"] = self.signin_host
         if self.response_mode != "query":
@@ -55,6 +59,9 @@ class Scenario:
     expect: str  # "filled" | "error" | "ignored"
     # CMSI: the order in which the sign-in tabs' Continue buttons are pressed.
     continue_order: tuple = ()
+    # The panel rule's save button (`codecatch panel add ORIGIN --save SELECTOR`) for
+    # every panel: "saved" (pressed after the fill) or "not_saved" (it stayed disabled).
+    save: str | None = None
     doc: str = ""
 
 
@@ -79,6 +86,13 @@ SCENARIOS = [
              doc="GCC High sign-in host, response in the fragment (response_mode=fragment)"),
     Scenario("popup_window", (Start(outcome="302", open="popup"),), "filled",
              doc="the panel opens the sign-in in a popup window"),
+    Scenario("fill_then_save", (Start(outcome="302", save="after_check"),), "filled", save="saved",
+             doc="the panel rule's save button, disabled until the page has checked the filled value "
+                 "with its server, is pressed once it is enabled"),
+    Scenario("fill_then_save_cmsi", (Start(outcome="cmsi", save="after_input"),), "filled", save="saved",
+             continue_order=(0,), doc="the same after Confirm My Sign-In; the button is enabled by the input event"),
+    Scenario("fill_but_save_stays_disabled", (Start(outcome="302", save="never"),), "filled", save="not_saved",
+             doc="a save button that never becomes enabled is not pressed, and the user is told to press it"),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}
@@ -104,9 +118,25 @@ class Started:
     signin: object = None
 
 
-def run(driver, site, scenario):
+def add_save_rule(driver, site, env, panel_host="panel.test"):
+    """`codecatch panel add ORIGIN --save #SAVE_BUTTON_ID`, with the real CLI, in the
+    configuration the browser's host reads (`env`: the browser_env fixture)."""
+    import subprocess
+
+    origin = site.url(panel_host, "", with_port=getattr(driver, "needs_port", False))
+    done = subprocess.run([*codecatch_command(), "panel", "add", origin, "--save", f"#{SAVE_BUTTON_ID}"],
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and f"save=#{SAVE_BUTTON_ID}" in done.stdout, (done.stdout, done.stderr)
+
+
+def run(driver, site, scenario, env=None):
     """Play `scenario`; raise AssertionError with the evidence when it goes wrong.
-    Returns the list of Started (with the issued records checked)."""
+    Returns the list of Started (with the issued records checked). `env` (the
+    browser_env fixture) is needed by scenarios with a panel rule."""
+    if scenario.save:
+        assert env is not None, f"{scenario.name} needs the browser's environment for its panel rule"
+        for host in sorted({s.panel_host for s in scenario.starts}):
+            add_save_rule(driver, site, env, host)
     started = []
     for start in scenario.starts:
         url = site.panel_url(start.panel_host, with_port=getattr(driver, "needs_port", False),
@@ -119,7 +149,54 @@ def run(driver, site, scenario):
         driver.click_continue(started[index].signin)
     expect = {"filled": _expect_filled, "error": _expect_error, "ignored": _expect_ignored}
     expect[scenario.expect](driver, site, started)
+    if scenario.save == "saved":
+        expect_saved(driver, site, started)
+    elif scenario.save == "not_saved":
+        _expect_not_saved(driver, site, started)
+    elif scenario.expect == "filled":
+        expect_no_save(driver, site, started)  # no rule: the save stays the admin's
     return started
+
+
+def _save_clicks(driver, panel):
+    return [e for e in driver.page_events(panel) if e.get("type") == "click" and e.get("target") == SAVE_BUTTON_ID]
+
+
+def expect_saved(driver, site, started):
+    """Each panel's Save was pressed once, after the fill, and posted the value filled."""
+    for s in started:
+        issued = issued_for(site, s.state)
+        saved = wait_for(lambda state=s.state: site.saves_for_state(state), FILL_TIMEOUT_S)
+        assert saved, (f"{s.start.panel_host}: the panel's save button was never pressed.\n"
+                       + _evidence(driver, site, started))
+        assert [x.value for x in saved] == [issued.https_url], "the save posted another value, or twice"
+        types = [e["type"] for e in driver.page_events(s.panel)
+                 if e.get("target") in (AUTH_FIELD_ID, SAVE_BUTTON_ID)]
+        assert types.index("click") > types.index("change"), f"the save came before the fill: {types}"
+        assert len(_save_clicks(driver, s.panel)) == 1, types
+    filled = wait_for(lambda: [c for c in captures(driver.extension_status())
+                               if c.get("outcome") == "filled" and c.get("saved")], 3.0)
+    assert len(filled) == len(started) and all(c["saved"]["pressed"] for c in filled), (
+        "the extension does not say it saved:\n" + _evidence(driver, site, started))
+    assert all("Pressed the save button" in c["outcome_detail"] for c in filled), filled
+
+
+def _expect_not_saved(driver, site, started):
+    """The save button stayed disabled: the fill stands, nothing was pressed, and the
+    extension says so (pressSave waits a bounded time first)."""
+    said = wait_for(lambda: [c for c in captures(driver.extension_status())
+                             if c.get("outcome") == "filled" and c.get("saved")], FILL_TIMEOUT_S)
+    assert said and said[0]["saved"] == {"pressed": False, "reason": "disabled"}, (
+        "the extension never said the save was not pressed:\n" + _evidence(driver, site, started))
+    assert "press save yourself" in said[0]["outcome_detail"], said[0]
+    for s in started:
+        assert not site.saves_for_state(s.state) and not _save_clicks(driver, s.panel), "a disabled save was pressed"
+
+
+def expect_no_save(driver, site, started):
+    for s in started:
+        assert not _save_clicks(driver, s.panel) and not site.saves_for_state(s.state), (
+            f"{s.start.panel_host}: the save button was pressed without a save rule")
 
 
 def issued_for(site, state, timeout=FILL_TIMEOUT_S):
@@ -178,8 +255,9 @@ def _expect_filled(driver, site, started):
     assert len(set(values)) == len(values), "two panels received the same value"
     # What the host received and decided, as the extension reports it: one capture per
     # sign-in, each a code filled into its opener.
+    # (A capture's outcome is settled after its save, which may wait for the button.)
     filled = wait_for(lambda: [c for c in captures(driver.extension_status())
-                               if c.get("outcome") == "filled"], 3.0)
+                               if c.get("outcome") == "filled"], FILL_TIMEOUT_S)
     status = driver.extension_status()
     assert len(filled) == len(started), (
         f"expected {len(started)} filled capture(s) in the extension's status:\n"

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_scenario(chromium_driver, site, scenario):
-    run(chromium_driver, site, scenario)
+def test_scenario(chromium_driver, site, scenario, browser_env):
+    run(chromium_driver, site, scenario, env=browser_env)
 
 
 def test_host_connected(chromium_driver):

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_scenario(firefox_driver, site, scenario):
-    run(firefox_driver, site, scenario)
+def test_scenario(firefox_driver, site, scenario, browser_env):
+    run(firefox_driver, site, scenario, env=browser_env)
 
 
 def test_host_connected(firefox_driver):

@@ -4,8 +4,10 @@ webNavigation events then still name the Microsoft page the window showed. None 
 these routes may get the page's own code into a panel; and a legitimate sign-in right
 after each attack must still fill, so an extension that simply stopped filling fails.
 
-Each route plays the attack against the real extension and host, then the shared
-`redirect_302` scenario (scenarios.py) in the same browser.
+Each route plays the attack against the real extension and host, with the panel rule's
+save button on for panel.test (issue 16: an unproven capture is neither filled nor
+saved), then the shared `fill_then_save` scenario (scenarios.py) in the same browser:
+a legitimate sign-in fills and saves.
 """
 
 import json
@@ -13,9 +15,9 @@ import time
 
 import pytest
 
-from codecatch.mocksite.panel import AUTH_FIELD_ID, CLIENTS
+from codecatch.mocksite.panel import AUTH_FIELD_ID, CLIENTS, SAVE_BUTTON_ID
 
-from .scenarios import BY_NAME, QUIET_S, run, wait_for
+from .scenarios import BY_NAME, QUIET_S, add_save_rule, run, wait_for
 from codes import entra_code
 
 pytestmark = pytest.mark.browser
@@ -26,8 +28,11 @@ EVIL_URI = f"{REDIRECT_URI}?code={EVIL_CODE}&state=evil&session_state=x"
 
 
 @pytest.fixture(params=["chromium", "firefox"])
-def driver(request, site):
-    return request.getfixturevalue(f"{request.param}_driver")
+def driver(request, site, browser_env):
+    d = request.getfixturevalue(f"{request.param}_driver")
+    add_save_rule(d, site, browser_env)  # `codecatch panel add https://panel.test --save #…`
+    d.env = browser_env  # for the legitimate sign-in after the attack (scenarios.run)
+    return d
 
 
 def url(d, site, host, path, **query):
@@ -48,8 +53,8 @@ def evil_target(d, site, kind):
                code=EVIL_CODE, state="evil")
 
 
-def assert_nothing_filled(d, *panels, listed=False):
-    """Nothing reached a panel. With `listed`, the attacker's redirect was seen and is
+def assert_nothing_filled(d, site, *panels, listed=False):
+    """Nothing reached a panel, and no panel's save button was pressed. With `listed`, the attacker's redirect was seen and is
     listed as unverified, naming the sign-in page and who was involved."""
     time.sleep(QUIET_S)  # the capture channels answer in well under a second
     status = d.extension_status()
@@ -61,6 +66,9 @@ def assert_nothing_filled(d, *panels, listed=False):
     for panel in panels:
         assert d.field_value(panel) == "", (
             "a page got its own code filled into a panel:\n" + json.dumps(status)[:2000])
+        assert not [e for e in d.page_events(panel) if e.get("type") == "click" and e.get("target") == SAVE_BUTTON_ID], (
+            "the panel's save button was pressed")
+    assert site.saves == [], "a panel's save button posted"
     assert [c for c in status["captures"] if c.get("outcome") == "filled"] == [], json.dumps(status)[:2000]
     assert not any(c.get("verified") for c in status["captures"]), status["captures"]
     return status
@@ -90,8 +98,9 @@ def assert_the_popup_keeps_it_apart(d, status, panel_tab):
 
 
 def assert_a_legitimate_signin_still_fills(d, site):
+    """...and saves: the save rule was on during the attack."""
     site.reset()
-    run(d, site, BY_NAME["redirect_302"])
+    run(d, site, BY_NAME["fill_then_save"], env=d.env)
 
 
 def user_opened_evil_tab(d, site):
@@ -138,7 +147,7 @@ def test_a_page_steering_its_opener_on_a_signin_page_fills_nothing(driver, site,
     assert refused is None or d.name == "firefox", refused
 
     listed = refused is None and kind == "custom-scheme"
-    status = assert_nothing_filled(d, panel, listed=listed)
+    status = assert_nothing_filled(d, site, panel, listed=listed)
     if how == "armed":
         assert status["armed"] and status["armed"]["tab_id"] == d.tab_id(url(d, site, "panel.test", "/"))
     if listed:
@@ -179,7 +188,7 @@ def test_a_page_that_opened_a_signin_and_then_became_the_panel_gets_nothing(driv
     if steer == "through-a-slow-host":
         time.sleep(2.5)  # the attacker's host answers after 2.5 s
 
-    assert_nothing_filled(d, evil, listed=steer == "direct" and kind == "custom-scheme")
+    assert_nothing_filled(d, site, evil, listed=steer == "direct" and kind == "custom-scheme")
     assert_a_legitimate_signin_still_fills(d, site)
 
 
@@ -204,7 +213,7 @@ def test_a_redirect_sent_by_another_host_fills_nothing(driver, site, start):
     d.wait_url(evil, panel_url.split("/CP/")[0])
     time.sleep(2.5)  # the attacker's host answers after 2.5 s
 
-    assert_nothing_filled(d, evil)
+    assert_nothing_filled(d, site, evil)
     assert_a_legitimate_signin_still_fills(d, site)
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from codecatch.identity import CHROMIUM_EXTENSION_ID
 from codecatch.mocksite import browser as mockbrowser
-from codecatch.mocksite.panel import AUTH_FIELD_ID, SIGNIN_LINK_ID
+from codecatch.mocksite.panel import AUTH_FIELD_ID, SAVE_BUTTON_ID, SIGNIN_LINK_ID
 from codecatch.mocksite.signin import new_code
 
 from .scenarios import issued_for, wait_for
@@ -271,11 +271,14 @@ def test_options_add_panel_reaches_the_host(chromium_context, site, browser_env)
     form.get_by_label("Origin").fill("https://panel2.test")
     form.get_by_label("Field selector").fill(f"#{AUTH_FIELD_ID}")
     form.get_by_label("Value to fill").select_option("code")
+    form.get_by_label("Save button (pressed after the fill)").fill(f"#{SAVE_BUTTON_ID}")
     form.get_by_role("button", name="Add panel").click()
     expect(options.locator("#config-status")).to_have_text("Saved.")
     saved = json.loads(config_file(browser_env).read_text())
-    assert saved["panels"] == [{"origin": "https://panel2.test", "selector": f"#{AUTH_FIELD_ID}", "value": "code"}]
+    assert saved["panels"] == [{"origin": "https://panel2.test", "selector": f"#{AUTH_FIELD_ID}", "value": "code",
+                                "save": f"#{SAVE_BUTTON_ID}"}]
     row = options.locator("#panels tbody tr", has_text="https://panel2.test")
+    expect(row.get_by_label("Save button selector for panel2.test")).to_have_value(f"#{SAVE_BUTTON_ID}")
     expect(row.locator("td.permission")).to_contain_text("granted")  # the test copy grants panel2.test
     expect(row.get_by_role("button", name="Grant permission for panel2.test")).to_be_hidden()
 
@@ -295,18 +298,26 @@ def test_options_add_panel_reaches_the_host(chromium_context, site, browser_env)
     assert saved["close_signin_tab"] is True and saved["notifications"] is False
     assert [p["origin"] for p in saved["panels"]] == ["https://panel2.test", "https://other-panel.example"]
 
-    # The host acts on it: panel2.test now receives the bare code.
+    # The host acts on it: panel2.test now receives the bare code, and is saved.
     panel = chromium_context.new_page()
-    panel.goto(site.panel_url("panel2.test", outcome="302"))
+    panel.goto(site.panel_url("panel2.test", outcome="302", save="after_input"))
     state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
     panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
     issued = issued_for(site, state)
     assert wait_for(lambda: field(panel) == issued.code, 10.0), field(panel)
+    assert wait_for(lambda: site.saves_for_state(state), 10.0), "the save button was not pressed"
+    assert [x.value for x in site.saves_for_state(state)] == [issued.code]
 
     # A bad rule is refused by the host and nothing changes on disk.
     other.get_by_role("button", name="Remove other-panel.example").click()
     expect(options.locator("#panels tbody tr")).to_have_count(1)
     assert [p["origin"] for p in json.loads(config_file(browser_env).read_text())["panels"]] == ["https://panel2.test"]
+
+    # Emptied in its row, the save rule is off again.
+    row.get_by_label("Save button selector for panel2.test").fill("")
+    row.get_by_label("Save button selector for panel2.test").press("Tab")
+    assert wait_for(lambda: json.loads(config_file(browser_env).read_text())["panels"][0]["save"] is None, 5.0)
+    expect(row.get_by_label("Save button selector for panel2.test")).to_have_value("")
 
 
 # ---- no host -------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ function fakeBrowser(tabUrls) {
   const api = {
     injected,
     removed: [],
+    fillAnswer: { ok: true, reason: 'filled', field: { tag: 'input', id: 'code', how: 'label' } },
+    saveAnswer: { pressed: true, reason: 'pressed', button: { tag: 'input', id: 'btnSave' } },
     runtime: { getManifest: () => ({ host_permissions: ['https://panel.test/*'] }) },
     tabs: {
       onCreated: event('created'), onRemoved: event('removed'),
@@ -89,7 +91,8 @@ function fakeBrowser(tabUrls) {
     scripting: {
       executeScript: async (details) => {
         injected.push(details);
-        return [{ result: { ok: true, reason: 'filled', field: { tag: 'input', id: 'code', how: 'label' } } }];
+        if (details.func.name === 'pressSave') return [{ result: api.saveAnswer }];
+        return [{ result: api.fillAnswer }];
       },
     },
     permissions: { contains: async ({ origins: [p] }) => p === 'https://panel.test/*', onAdded: event('padded'), onRemoved: event('premoved') },
@@ -288,4 +291,65 @@ test('Chromium\'s guard: the sign-in tab the panel opened is closed after its 30
   const other = await rig(); // no guard (Firefox, older Chromium): Chromium or the user closes it
   await other.pipeline.report(report({ channel: 'webrequest' }));
   assert.deepEqual(other.api.removed, []);
+});
+
+// ---- the panel rule's save button (issue 16) ----------------------------------------------
+
+const withSave = (save) => (m) => {
+  const reply = fillIntoOpener(m);
+  return { ok: true, result: { ...reply.result, fill: { ...reply.result.fill, save } } };
+};
+const injectedNames = (api) => api.injected.map((d) => d.func.name);
+
+test('save: pressed after the fill, in the panel\'s top frame, and said and reported', async () => {
+  const { pipeline, port, api, session, announced } = await rig({ host: withSave('#btnSave') });
+  await pipeline.report(report());
+  const names = injectedNames(api);
+  assert.deepEqual(names.filter((n) => n === 'pressSave'), ['pressSave']);
+  assert.equal(names.at(-1), 'pressSave', `the save comes after the fill: ${names}`);
+  const press = api.injected.at(-1);
+  assert.deepEqual(press.target, { tabId: 1, frameIds: [0] });
+  assert.equal(press.args[0].selector, '#btnSave');
+  assert.equal(api.injected.at(-2).args.at(-1).save, true, 'the fill keeps the field for the save');
+  assert.equal(session.captures[0].outcome, 'filled');
+  assert.deepEqual(session.captures[0].saved, { pressed: true, reason: 'pressed' });
+  assert.match(session.captures[0].outcome_detail, /Pressed the save button/);
+  assert.deepEqual(announced.at(-1).saved, { pressed: true, reason: 'pressed' });
+  const [filled] = port.requests.filter((m) => m.type === 'report');
+  assert.equal(filled.outcome, 'filled');
+  assert.equal(filled.saved, true);
+});
+
+test('save: a button that stays disabled is not pressed, and the user is told to press it', async () => {
+  const { pipeline, api, session, port } = await rig({ host: withSave('#btnSave') });
+  api.saveAnswer = { pressed: false, reason: 'disabled' };
+  await pipeline.report(report());
+  assert.equal(session.captures[0].outcome, 'filled');
+  assert.match(session.captures[0].outcome_detail, /stayed disabled\. Check the field and press save yourself/);
+  assert.equal(port.requests.filter((m) => m.type === 'report')[0].saved, false);
+});
+
+test('save: no rule, or no fill, presses nothing', async () => {
+  const plain = await rig();
+  await plain.pipeline.report(report());
+  assert.ok(!injectedNames(plain.api).includes('pressSave'));
+  assert.equal(plain.api.injected.at(-1).args.at(-1).save, false, 'nothing kept in the page for a save');
+  assert.equal(plain.session.captures[0].saved, null);
+  assert.ok(!('saved' in plain.port.requests.filter((m) => m.type === 'report')[0]));
+  const noField = await rig({ host: withSave('#btnSave') });
+  noField.api.fillAnswer = { ok: false, reason: 'no_field' };
+  await noField.pipeline.report(report());
+  assert.ok(!injectedNames(noField.api).includes('pressSave'));
+  assert.equal(noField.session.captures[0].outcome, 'waiting');
+});
+
+test('save: never pressed without the extension\'s own proof, even when the host asks for it', async () => {
+  // A host that fills and saves whatever it gets (a bug, or another program in its place).
+  const { pipeline, api, port, timers, session } = await rig({ host: withSave('#btnSave') });
+  await pipeline.report(report({ channel: 'error_occurred' }));
+  await timers.advance(UNPROVEN_GRACE_MS);
+  assert.equal(captureRequests(port)[0].source.proof, null);
+  assert.ok(!injectedNames(api).includes('pressSave'), injectedNames(api).join());
+  assert.equal(api.injected.at(-1).args.at(-1).save, false);
+  assert.equal(session.captures[0].saved, null);
 });

@@ -126,6 +126,27 @@ export class FakeElement {
     this.ownerDocument.activeElement = this;
   }
 
+  get isConnected() {
+    let n = this;
+    while (n.parentElement) n = n.parentElement;
+    return n === this.ownerDocument.documentElement;
+  }
+
+  setAttribute(name, value) {
+    this.attrs.set(name, String(value));
+    this.ownerDocument.mutated?.(this);
+  }
+
+  removeAttribute(name) {
+    this.attrs.delete(name);
+    this.ownerDocument.mutated?.(this);
+  }
+
+  click() {
+    this.clicks = (this.clicks ?? 0) + 1;
+    this.dispatchEvent(new FakeEvent('click', { bubbles: true }));
+  }
+
   addEventListener(type, fn) {
     (this.listeners[type] ??= []).push(fn);
   }
@@ -190,12 +211,30 @@ function decode(s) {
 }
 
 export function makeDocument(html, { origin = 'https://panel.test' } = {}) {
+  const observers = new Set();
+  // Attribute changes (setAttribute, removeAttribute) reach MutationObservers a microtask
+  // later, as in a browser; nothing else is reported.
+  class FakeMutationObserver {
+    constructor(fn) {
+      this.fn = fn;
+    }
+
+    observe() {
+      observers.add(this);
+    }
+
+    disconnect() {
+      observers.delete(this);
+    }
+  }
   const window = {
     HTMLInputElement: FakeInput, HTMLTextAreaElement: FakeTextArea, Event: FakeEvent, InputEvent: FakeInputEvent,
+    MutationObserver: FakeMutationObserver, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id),
     location: { origin },
   };
   const doc = {
     defaultView: window,
+    mutated: (target) => queueMicrotask(() => { for (const o of [...observers]) o.fn([{ type: 'attributes', target }]); }),
     activeElement: null,
     getElementById: (id) => [...root.descendants()].find((el) => el.id === id) ?? null,
     querySelectorAll: (s) => root.querySelectorAll(s),

@@ -120,7 +120,7 @@ test('a warmed page is filled with one short call; the finder source is not sent
   assert.equal(done.outcome, 'filled');
   assert.deepEqual(api.calls.map((c) => c.func), ['callKept']);
   assert.equal(api.calls[0].args[0], FINDER_BUILD);
-  assert.deepEqual(api.calls[0].args[1], { selector: null, value: 'v', valueKind: null, origin: 'https://panel.example' });
+  assert.deepEqual(api.calls[0].args[1], { selector: null, value: 'v', valueKind: null, origin: 'https://panel.example', save: false });
 });
 
 test('a page that kept no finder (or another build\'s) gets the finder itself, kept for next time', async () => {

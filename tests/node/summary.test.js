@@ -36,6 +36,19 @@ test('filled: says so, with the time left', () => {
   assert.match(d.message, /Teams PowerShell/);
 });
 
+test('filled with the panel rule\'s save: "filled and saved", or "press it yourself" when it was not pressed', () => {
+  const saved = describeOutcome(captureMetadata({ ...record, saved: { pressed: true, reason: 'pressed' } }), 60_000);
+  assert.equal(saved.title, 'Code filled and saved');
+  assert.match(saved.message, /save button was pressed/);
+  const disabled = describeOutcome(captureMetadata({ ...record, saved: { pressed: false, reason: 'disabled' } }), 60_000);
+  assert.equal(disabled.title, 'Code filled into the panel');
+  assert.match(disabled.message, /save button was disabled: press it yourself/);
+  const missing = describeOutcome(captureMetadata({ ...record, saved: { pressed: false, reason: 'not_found' } }), 60_000);
+  assert.match(missing.message, /not pressed: press it yourself/);
+  assert.doesNotMatch(describeOutcome(captureMetadata(record), 60_000).message, /save button/, 'no save rule: no word of it');
+  assert.equal(captureMetadata(record).saved, null);
+});
+
 test('an error response shows its AADSTS number and hint', () => {
   const meta = captureMetadata({
     ...record, outcome: 'error_response',

@@ -13,15 +13,22 @@ The tenant edit page takes knobs in its query string:
     response_mode  query | fragment                                           (query)
     error          AADSTS number for outcome=error                            (65004)
     tenant         the tenant path segment                                     (common)
+    save           the Save button: enabled | after_input | after_check | never (enabled)
+                   (disabled until the field's input event, or until a check with
+                   the server after its change event, or for good)
 
 Every render gets a fresh `state`, shown as `data-state` on the link, so a test can
 tie the code the field received to the sign-in this page started. The page records
 the `input`, `change` and `click` events it sees in `window.__mockEvents` and in the
-list `#mock-events`, to assert that a fill looked like typing.
+list `#mock-events`, to assert that a fill looked like typing. Pressing Save posts the
+field's value and the page's `state` to the mock, which keeps it in `Panel.saves` (in
+memory, like every record of the mock).
 """
 
+import dataclasses
 import html
 import secrets
+import threading
 import urllib.parse
 from importlib import resources
 
@@ -43,10 +50,21 @@ CLIENTS = {
 }
 
 OPEN_STYLES = ("blank", "window_open", "popup")
+SAVE_STYLES = ("enabled", "after_input", "after_check", "never")
 
 # Selectors tests use; the extension must find the field on its own.
 AUTH_FIELD_ID = "ctl00_MainContent_txtAuthCode"
 SIGNIN_LINK_ID = "ctl00_MainContent_lnkGetAuthCode"
+SAVE_BUTTON_ID = "ctl00_MainContent_btnSave"
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    """One press of a panel page's Save: what its field held, for which page's sign-in."""
+    host: str
+    state: str
+    value: str
+    at: float  # ms since the epoch
 
 
 def _template(name):
@@ -75,6 +93,19 @@ def signin_url(request, *, outcome="302", signin_host=DEFAULT_SIGNIN_HOST, clien
 
 
 class Panel:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._saves = []
+
+    @property
+    def saves(self):
+        with self._lock:
+            return list(self._saves)
+
+    def reset(self):
+        with self._lock:
+            self._saves.clear()
+
     def handle(self, request, signin):
         if request.host in EVIL_HOSTS:
             if request.path == "/":
@@ -88,6 +119,13 @@ class Panel:
             return Response(status=204)
         if request.path in ("/", "/CP/O365/TenantEdit.aspx"):
             return self.tenant_edit(request)
+        if request.path == "/CP/O365/TenantSave.aspx" and request.method == "POST":
+            with self._lock:
+                self._saves.append(Saved(request.host, request.arg("state", ""), request.arg("code", ""),
+                                         request.received_at))
+            return Response.text("saved")
+        if request.path == "/CP/O365/CheckCode.aspx" and request.method == "POST":
+            return Response.text("ok")
         return Response.text("not found", status=404)
 
     def tenant_edit(self, request):
@@ -104,6 +142,9 @@ class Panel:
                 response_mode=request.arg("response_mode", "query"),
                 error=request.arg("error"), tenant=request.arg("tenant", "common"),
                 state=state)
+        save = request.arg("save", "enabled")
+        if save not in SAVE_STYLES:
+            return Response.text(f"save={save!r}: one of {', '.join(SAVE_STYLES)}", status=400)
         style = request.arg("open", "blank")
         if style == "window_open":
             attrs = 'href="#" onclick="window.open(this.dataset.url); return false;"'
@@ -118,7 +159,9 @@ class Panel:
                 .replace("$link_attrs", attrs)
                 .replace("$url", html.escape(target, quote=True))
                 .replace("$state", html.escape(state, quote=True))
-                .replace("$open", html.escape(style, quote=True)))
+                .replace("$open", html.escape(style, quote=True))
+                .replace("$save_attrs", "" if save == "enabled" else 'disabled="disabled" ')
+                .replace("$save", save))
         return Response(body=body)
 
     def slow_redirect(self, request):

@@ -169,8 +169,17 @@ class MockSite:
     def issued_for_state(self, state):
         return [i for i in self.issued if i.state == state]
 
+    @property
+    def saves(self):
+        """Every press of a panel page's Save (panel.Saved), oldest first."""
+        return self.panel.saves
+
+    def saves_for_state(self, state):
+        return [s for s in self.saves if s.state == state]
+
     def reset(self):
         self.signin.reset()
+        self.panel.reset()
         with self._lock:
             self.log.clear()
 
