@@ -11,6 +11,7 @@ Only 127.0.0.1 is contacted.
 """
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from codecatch.identity import CHROMIUM_EXTENSION_ID
 from codecatch.mocksite import MockSite
 from codecatch.mocksite import browser as mockbrowser
 from codecatch.mocksite.panel import CLIENTS, SIGNIN_LINK_ID
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from codes import entra_code  # a code shaped like Microsoft's, which a paste must be
 
 BASE = f"chrome-extension://{CHROMIUM_EXTENSION_ID}/extension"
 POPUP_SIZE = {"width": 400, "height": 300}  # the page grows to its content (full_page)
@@ -153,7 +157,7 @@ def with_host(pw, site, ext, executable, env, profile, out):
         expect(page.locator("#host-status")).to_contain_text("Connected", timeout=10_000)
         page.locator("#paste-text").fill(
             "Failed to launch 'ms-appx-web://Microsoft.AAD.BrokerPlugin/fb78d390-0c51-40cd-8e17-fdbfab77341b"
-            "?code=0.AXkApastedFromTheConsole_abcdef&state=s1&session_state=ss' because the scheme does not "
+            f"?code={entra_code('pastedFromTheConsole')}&state=s1&session_state=ss' because the scheme does not "
             "have a registered handler.")
         page.get_by_role("button", name="Read").click()
         expect(page.locator("#pasted")).to_be_visible()
