@@ -1,0 +1,91 @@
+"""What codecatch copies is cleared when its code expires, only if the clipboard still
+holds it (issue 15), in real headless Chromium with the real extension and the real
+host, whose clock runs behind the browser's so that a code expires seconds after it is
+caught (late_host.py). No timed assertion: each waits for its condition, bounded."""
+
+import pytest
+from playwright.sync_api import expect
+
+from codecatch.mocksite import browser as mockbrowser
+from codecatch.mocksite.panel import SIGNIN_LINK_ID
+
+from .late_host import EXPIRES_IN_S, use_late_host
+from .scenarios import issued_for, wait_for
+from .test_ui import OPTIONS, field, open_popup, panel_and_unrelated_signin
+
+pytestmark = pytest.mark.browser
+
+DEADLINE_S = EXPIRES_IN_S + 45  # the alarm fires within a second of its time (unpacked)
+
+
+@pytest.fixture
+def chromium_profile(tmp_path, browser_env):
+    """The profile of tests/conftest.py, its host installed by `codecatch install`, then
+    pointed at the late host."""
+    profile = tmp_path / "profile"
+    use_late_host(mockbrowser.install_host(profile, browser_env, browser="chromium"), tmp_path)
+    return profile
+
+
+def clipboard(page):
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def pending(page):
+    """The record of what to clear (storage.session), or None."""
+    return page.evaluate("chrome.storage.session.get('clipboard').then((s) => s.clipboard ?? null)")
+
+
+def copied_when_no_panel(context, site):
+    """The options page, 'copy when no panel' on, and a sign-in no panel is tied to:
+    returns (options page, issued code) once its URL is on the clipboard."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    options = context.new_page()
+    options.goto(OPTIONS)
+    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
+    options.get_by_label("Copy the https URL to the clipboard when no panel is tied to the sign-in").check()
+    expect(options.locator("#config-status")).to_have_text("Saved.")
+    _panel, signin, state = panel_and_unrelated_signin(context, site)
+    signin.click("#idSIButton9", no_wait_after=True)
+    issued = issued_for(site, state)
+    assert wait_for(lambda: clipboard(options) == issued.https_url, 10.0), clipboard(options)[:40]
+    return options, issued
+
+
+def test_a_url_copied_when_no_panel_is_cleared_when_its_code_expires(chromium_context, site):
+    options, issued = copied_when_no_panel(chromium_context, site)
+    record = pending(options)
+    assert set(record) == {"sha256", "clear_at"}, record  # a hash and a time, never the text
+    assert issued.code not in str(record)
+    assert wait_for(lambda: clipboard(options) == "", DEADLINE_S), clipboard(options)[:40]
+    assert pending(options) is None
+
+
+def test_what_the_user_copied_since_is_left_alone(chromium_context, site):
+    options, _issued = copied_when_no_panel(chromium_context, site)
+    mine = "the user's own text, copied after codecatch's"
+    # Written before the clear's time, so the clear reads it (the alarm fires after that time).
+    before = options.evaluate("""async (mine) => {
+        await navigator.clipboard.writeText(mine);
+        const { clipboard } = await chrome.storage.session.get('clipboard');
+        return Date.now() < clipboard.clear_at;
+    }""", mine)
+    assert before, "the code expired before the test copied its own text: the host answered too late"
+    assert wait_for(lambda: pending(options) is None, DEADLINE_S), "the clear never ran"
+    assert clipboard(options) == mine
+
+
+def test_a_code_copied_by_hand_in_the_popup_is_cleared_when_it_expires(chromium_context, site):
+    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
+    panel = chromium_context.new_page()
+    panel.goto(site.panel_url("panel.test", outcome="302"))
+    state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
+    panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
+    issued = issued_for(site, state)
+    assert wait_for(lambda: field(panel) == issued.https_url, 10.0)
+
+    popup = open_popup(chromium_context, over=panel)
+    popup.locator("#capture").get_by_role("button", name="Copy code").click()
+    expect(popup.locator("#action-result")).to_have_text("Copied the code.")
+    assert clipboard(popup) == issued.code
+    assert wait_for(lambda: clipboard(popup) == "", DEADLINE_S), "the copied code is still on the clipboard"
