@@ -137,7 +137,8 @@ test('the pipeline remembers a copy by hand before the popup writes it, with the
 test('Firefox (no offscreen document): the background page reads, compares the hash and empties', async () => {
   const box = { text: URL_A };
   const fake = { readText: async () => box.text, writeText: async (t) => { box.text = t; } };
-  Object.defineProperty(globalThis.navigator, 'clipboard', { value: fake, configurable: true });
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator'); // Node 21+ has one, without a clipboard
+  Object.defineProperty(globalThis, 'navigator', { value: { clipboard: fake }, configurable: true });
   try {
     const api = {};
     box.text = 'the user\'s own text';
@@ -147,6 +148,7 @@ test('Firefox (no offscreen document): the background page reads, compares the h
     assert.equal(await clearFromBackground(api, await sha256Hex(URL_A)), 'cleared');
     assert.equal(box.text, '');
   } finally {
-    delete globalThis.navigator.clipboard;
+    if (had) Object.defineProperty(globalThis, 'navigator', had);
+    else delete globalThis.navigator;
   }
 });
