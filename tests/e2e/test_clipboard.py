@@ -3,6 +3,9 @@ holds it (issue 15), in real headless Chromium with the real extension and the r
 host, whose clock runs behind the browser's so that a code expires seconds after it is
 caught (late_host.py). No timed assertion: each waits for its condition, bounded."""
 
+import json
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -89,3 +92,63 @@ def test_a_code_copied_by_hand_in_the_popup_is_cleared_when_it_expires(chromium_
     expect(popup.locator("#action-result")).to_have_text("Copied the code.")
     assert clipboard(popup) == issued.code
     assert wait_for(lambda: clipboard(popup) == "", DEADLINE_S), "the copied code is still on the clipboard"
+
+
+# ---- Firefox: the background page reads and clears the clipboard itself ----------------------
+
+
+@pytest.fixture
+def late_firefox(firefox_executable, extension_dir, mock_site, browser_env, tmp_path):
+    """Firefox with the extension, the late host, and 'copy when no panel' on."""
+    from .firefox_driver import FirefoxDriver, install_host_firefox, launch_firefox
+
+    use_late_host(install_host_firefox(browser_env, mockbrowser.codecatch_command()), tmp_path)
+    config = Path(browser_env["CODECATCH_CONFIG_DIR"]) / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"version": 1, "panels": [], "copy_when_no_panel": True}))
+    with launch_firefox(firefox_executable, extension_dir, mock_site.hostnames, browser_env,
+                        log_path=tmp_path / "geckodriver.log") as (wd, _addon_id):
+        driver = FirefoxDriver(wd, extension_dir)
+        assert wait_for(lambda: driver.extension_status()["connection"]["state"] == "connected", 10.0)
+        yield driver
+
+
+def in_extension_page(driver, body, *args):
+    """Run `body` (async, its result returned) in the add-on's own page."""
+    driver.extension_status()  # opens the page once
+    current = driver.wd.current_window_handle
+    driver.wd.switch_to.window(driver._status_handle)
+    try:
+        return driver.wd.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"(async () => {{ {body} }})(...arguments).then(done, (e) => done('error: ' + e));", *args)
+    finally:
+        driver.wd.switch_to.window(current)
+
+
+def firefox_clipboard(driver):
+    return in_extension_page(driver, "return navigator.clipboard.readText();")
+
+
+def test_firefox_clears_at_expiry_and_leaves_the_users_copy_alone(late_firefox, site):
+    driver = late_firefox
+    issued = []
+    for _ in range(2):
+        panel = driver.open_panel(site.panel_url("panel.test", with_port=True, outcome="cmsi"))
+        state = driver.link_state(panel)
+        url = driver.js(panel, f"return document.getElementById('{SIGNIN_LINK_ID}').dataset.url")
+        driver.click_continue(driver.open_page(url))  # a sign-in no panel is tied to
+        issued.append(issued_for(site, state))
+        assert wait_for(lambda: firefox_clipboard(driver) == issued[-1].https_url, 10.0), firefox_clipboard(driver)[:40]
+        if len(issued) == 1:
+            assert wait_for(lambda: firefox_clipboard(driver) == "", DEADLINE_S), "not cleared at expiry"
+    mine = "the user's own text, copied after codecatch's"
+    before = in_extension_page(driver, """
+        await navigator.clipboard.writeText(arguments[0]);
+        const { clipboard } = await browser.storage.session.get('clipboard');
+        return Date.now() < clipboard.clear_at;""", mine)
+    assert before is True, before
+    assert wait_for(lambda: in_extension_page(
+        driver, "return (await browser.storage.session.get('clipboard')).clipboard ?? null;") is None,
+        DEADLINE_S), "the clear never ran"
+    assert firefox_clipboard(driver) == mine
