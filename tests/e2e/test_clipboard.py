@@ -3,6 +3,7 @@ holds it (issue 15), in real headless Chromium with the real extension and the r
 host, whose clock runs behind the browser's so that a code expires seconds after it is
 caught (late_host.py). No timed assertion: each waits for its condition, bounded."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from playwright.sync_api import expect
 
 from codecatch.mocksite import browser as mockbrowser
 from codecatch.mocksite.panel import SIGNIN_LINK_ID
+from codecatch.mocksite.signin import new_code
+from codecatch.redirect import CODE_LIFETIME_S
 
 from .late_host import EXPIRES_IN_S, use_late_host
 from .scenarios import issued_for, wait_for
-from .test_ui import OPTIONS, field, open_popup, panel_and_unrelated_signin
+from .test_ui import OPTIONS, TEAMS, field, open_popup, panel_and_unrelated_signin
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +95,26 @@ def test_a_code_copied_by_hand_in_the_popup_is_cleared_when_it_expires(chromium_
     expect(popup.locator("#action-result")).to_have_text("Copied the code.")
     assert clipboard(popup) == issued.code
     assert wait_for(lambda: clipboard(popup) == "", DEADLINE_S), "the copied code is still on the clipboard"
+
+
+
+def test_a_pasted_code_copied_by_hand_is_remembered_for_clearing(chromium_context):
+    """The popup's paste box: its Copy code registers the code's hash, to clear ten
+    minutes later (a pasted code's age is unknown: its whole lifetime from the copy)."""
+    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
+    popup = open_popup(chromium_context)
+    code = new_code()
+    uri = f"ms-appx-web://Microsoft.AAD.BrokerPlugin/{TEAMS}?code={code}&state=st9"
+    popup.get_by_role("textbox", name="Paste a console line, URI or page source").fill(uri)
+    popup.get_by_role("button", name="Read").click()
+    expect(popup.locator("#action-result")).to_have_text("Found an authorization code.")
+    copied_at = popup.evaluate("Date.now()")
+    popup.locator("#pasted").get_by_role("button", name="Copy code").click()
+    expect(popup.locator("#action-result")).to_have_text("Copied the code.")
+    assert clipboard(popup) == code
+    record = pending(popup)
+    assert record["sha256"] == hashlib.sha256(code.encode()).hexdigest()
+    assert copied_at + CODE_LIFETIME_S * 1000 <= record["clear_at"] <= popup.evaluate("Date.now()") + CODE_LIFETIME_S * 1000
 
 
 # ---- Firefox: the background page reads and clears the clipboard itself ----------------------
