@@ -3,8 +3,8 @@
 // capture is capture_pipeline.js; who started each sign-in tab is flows.js.
 
 import { listenForCaptures, listenForOpeners } from './capture_channels.js';
-import { CapturePipeline } from './capture_pipeline.js';
-import { copyFromBackground } from './clipboard.js';
+import { CapturePipeline, CODE_LIFETIME_MS } from './capture_pipeline.js';
+import { CLEAR_ALARM, ClipboardGuard, clearFromBackground, copyFromBackground } from './clipboard.js';
 import { OriginPermissions, PanelWarmer } from './fill.js';
 import { FlowBook } from './flows.js';
 import { RecentKeys } from './lib/dedupe.js';
@@ -29,8 +29,12 @@ const connection = new NativeConnection({
   connect: () => api.runtime.connectNative(HOST_NAME),
   lastErrorMessage: () => globalThis.chrome?.runtime?.lastError?.message,
 });
+// What codecatch copies is cleared when its code expires, if the clipboard still holds it.
+const clipboard = new ClipboardGuard({
+  storage: api.storage.session, alarms: api.alarms, clearIf: (sha256) => clearFromBackground(api, sha256), log,
+});
 const pipeline = new CapturePipeline({
-  api, connection, session, tabs, flows, permissions, warmer, log,
+  api, connection, session, tabs, flows, permissions, warmer, log, clipboard,
   recent: new RecentKeys({ ttlMs: 10 * 60 * 1000 }),
   announce: (meta, config) => announce(api, meta, config),
   copyText: (text) => copyFromBackground(api, text),
@@ -49,6 +53,9 @@ listenForOpeners(api, (_tabId, openerId) => tabs.url(openerId).then((url) => war
 // Panels are warmed when they load, off the path of any fill (fill.js PanelWarmer).
 api.webNavigation.onCommitted.addListener((d) => { if (d.frameId === 0) warmer.forget(d.tabId); });
 api.webNavigation.onCompleted.addListener((d) => { if (d.frameId === 0) warmer.warm(d.tabId, d.url); });
+api.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === CLEAR_ALARM) clipboard.due().catch((err) => log(`clipboard: ${err?.message ?? err}`));
+});
 
 // ---- the native host ---------------------------------------------------------------------
 
@@ -74,7 +81,9 @@ const handlers = {
     connection.retryNow();
     return pipeline.status();
   },
-  copy: async (m) => pipeline.copy(m),
+  copy: (m) => pipeline.copy(m),
+  // The popup copies a pasted code by hand: its hash, to clear it when the code expires.
+  'clipboard.copied': ({ sha256 }) => clipboard.remember(sha256, Date.now() + CODE_LIFETIME_MS).then(() => ({ ok: true })),
   // The popup's Fill: into the tab the user is looking at (activeTab stands in for the
   // host permission there), or the capture's own target.
   fill: (m) => pipeline.fillByHand(m),
@@ -127,6 +136,9 @@ guardNativeRedirects(api).then((on) => {
   pipeline.guardOn = on;
   log(`native-redirect guard ${on ? 'on' : 'off (not needed or not safe here)'}`);
 });
+
+// A clear whose alarm fired while the worker was starting, or was lost.
+clipboard.due().catch((err) => log(`clipboard: ${err?.message ?? err}`));
 
 // Connect now, so the first capture does not wait for the host's start-up; the open
 // port also keeps the MV3 worker alive (docs/browser-notes.md).

@@ -62,10 +62,13 @@ export class CapturePipeline {
    * @param {object} d.warmer fill.js PanelWarmer
    * @param {(meta: object, config: object) => void} d.announce notify.js announce, bound to the api
    * @param {(text: string) => Promise<boolean>} d.copyText clipboard.js copyFromBackground, bound
+   * @param {object} d.clipboard clipboard.js ClipboardGuard: every copy is cleared when its code expires
    */
-  constructor({ api, connection, session, tabs, flows, recent, permissions, warmer, announce, copyText,
+  constructor({ api, connection, session, tabs, flows, recent, permissions, warmer, announce, copyText, clipboard,
     clock = () => Date.now(), timers = globalThis, log = () => {}, newId = () => crypto.randomUUID() }) {
-    Object.assign(this, { api, connection, session, tabs, flows, recent, permissions, warmer, announce, copyText, clock, timers, log, newId });
+    Object.assign(this, {
+      api, connection, session, tabs, flows, recent, permissions, warmer, announce, copyText, clipboard, clock, timers, log, newId,
+    });
   }
 
   // ---- report -> admit ------------------------------------------------------------
@@ -304,9 +307,15 @@ export class CapturePipeline {
     }
   }
 
+  /** When the record's code expires: the host's time, else its lifetime from when it was seen. */
+  #expiry(record) {
+    return record.expires_at ?? record.received_at + CODE_LIFETIME_MS;
+  }
+
   /** The options page's "copy the https URL when no panel is tied to the sign-in". */
   #copyWhenNoPanel(record) {
-    this.copyText(record.https_url).then((ok) => {
+    // Remembered before it is written: a worker stopped in between leaves no copy uncleared.
+    this.clipboard.wrote(record.https_url, this.#expiry(record)).then(() => this.copyText(record.https_url)).then((ok) => {
       this.log(`copied the https URL for a sign-in with no panel: ${ok}`);
       if (ok) this.connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: 'no_panel' }).catch(() => {});
     }, (err) => this.log(`copy failed: ${err?.message ?? err}`));
@@ -354,14 +363,19 @@ export class CapturePipeline {
     return { ok: done.outcome === 'filled', outcome: done.outcome, message: done.detail };
   }
 
-  /** The URL (or code) for the clipboard: the popup writes it, in its user gesture. */
-  copy({ capture_id: id, what = 'url', unverified = false }) {
+  /**
+   * The URL (or code) for the clipboard: the popup writes it, in its user gesture, once
+   * it is remembered for clearing when its code expires.
+   */
+  async copy({ capture_id: id, what = 'url', unverified = false }) {
     const record = this.session.findCapture(id);
     if (!record) return { ok: false, message: 'No capture to copy.' };
     if (record.outcome === 'unverified' && !unverified) return { ok: false, message: 'This redirect is unverified: confirm in the popup first.' };
     const text = what === 'code' ? record.response?.code : (record.https_url ?? record.uri);
+    if (!text) return { ok: false, text: null };
+    await this.clipboard.wrote(text, this.#expiry(record));
     if (record.capture_id) this.connection.request('report', { capture_id: record.capture_id, outcome: 'copied', detail: what }).catch(() => {});
-    return { ok: Boolean(text), text: text ?? null };
+    return { ok: true, text };
   }
 
   status() {

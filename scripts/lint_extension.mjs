@@ -25,8 +25,8 @@ export const EXPECTED = [
   {
     code: 'MANIFEST_PERMISSIONS',
     match: /Invalid permissions "offscreen"/,
-    reason: 'Chromium-only: the offscreen document writes the clipboard there; Firefox '
-      + 'ignores the permission and copies from its background page',
+    reason: 'Chromium-only: the offscreen document writes and clears the clipboard there; Firefox '
+      + 'ignores the permission and uses the clipboard from its background page',
   },
 ];
 

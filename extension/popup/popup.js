@@ -3,6 +3,7 @@
 // comes from the background's runtime-message API (extension/README.md); the popup
 // writes nothing to storage, and a pasted code lives only in this page's memory.
 
+import { sha256Hex } from '../clipboard.js';
 import { fillTab, originPattern } from '../fill.js';
 import { localize, t } from '../ui/i18n.js';
 import { GECKO_ID } from '../lib/identity.js';
@@ -237,6 +238,9 @@ async function fillLatest() {
 async function copyPasted(what) {
   const text = what === 'code' ? pasted?.code : pasted?.https_url;
   if (!text) return say(t('nothingToCopy'), true);
+  // Remembered (its hash) before it is written, to be cleared when the code expires.
+  const kept = await ask({ type: 'clipboard.copied', sha256: await sha256Hex(text) });
+  if (!kept?.ok) return say(kept?.message ?? t('copyFailed'), true);
   const ok = await writeClipboard(text);
   say(ok ? t(what === 'code' ? 'copiedCode' : 'copiedUrl') : t('copyFailed'), !ok);
 }

@@ -124,7 +124,7 @@ async function rig({ host } = {}) {
   const pipeline = new CapturePipeline({
     api, connection, session, tabs, flows, permissions, warmer: new PanelWarmer(api, permissions),
     recent: new RecentKeys({ ttlMs: 600_000, now: timers.now }),
-    announce: (meta) => announced.push(meta), copyText: async () => true,
+    announce: (meta) => announced.push(meta), copyText: async () => true, clipboard: { wrote: async () => {} },
     clock: timers.now, timers, newId: (() => { let n = 0; return () => `local-${++n}`; })(),
   });
   await session.ready;
@@ -217,8 +217,8 @@ test('outcome: unverified after the grace period; never filled, listed apart, no
   assert.equal(status.latest, null);
   assert.equal(status.unverified.length, 1);
   assert.equal(status.unverified[0].verified, false);
-  assert.equal(pipeline.copy({ capture_id: 'c1' }).ok, false);
-  assert.equal(pipeline.copy({ capture_id: 'c1', unverified: true }).ok, true);
+  assert.equal((await pipeline.copy({ capture_id: 'c1' })).ok, false);
+  assert.equal((await pipeline.copy({ capture_id: 'c1', unverified: true })).ok, true);
   const byHand = await pipeline.fillByHand({ capture_id: 'c1', tab_id: 1 });
   assert.equal(byHand.ok, false);
   assert.equal(api.injected.length, 0);

@@ -55,8 +55,10 @@ test('only the permissions the code uses', () => {
     nativeMessaging: /connectNative/, webRequest: /webRequest\./, webNavigation: /webNavigation\./, tabs: /tabs\.(get|query)/,
     scripting: /scripting\.executeScript/, storage: /storage\.session/, notifications: /notifications\.create/, activeTab: /activeTab/,
     contextMenus: /contextMenus/, declarativeNetRequestWithHostAccess: /declarativeNetRequest\.updateSessionRules|dnr\.updateSessionRules/, offscreen: /offscreen\.createDocument/, clipboardWrite: /clipboard\.writeText/,
+    // Reading is only to clear what codecatch copied, when the clipboard still holds it.
+    clipboardRead: /clipboard\.readText|execCommand\('paste'\)/, alarms: /alarms\.create/,
   };
-  const sources = ['background.js', 'capture_channels.js', 'fill.js', 'notify.js', 'session_state.js', 'tab_directory.js', 'redirect_guard.js', 'popup/popup.js', 'menus.js', 'clipboard.js']
+  const sources = ['background.js', 'capture_channels.js', 'fill.js', 'notify.js', 'session_state.js', 'tab_directory.js', 'redirect_guard.js', 'popup/popup.js', 'menus.js', 'clipboard.js', 'offscreen/clipboard.js']
     .map((f) => readFileSync(new URL(`extension/${f}`, root), 'utf8')).join('\n');
   for (const p of manifest.permissions) {
     assert.ok(used[p], `unexpected permission ${p}`);
