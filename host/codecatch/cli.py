@@ -543,12 +543,20 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
     except (batch.BatchError, lg.LoginError) as exc:
         _usage(exc.message if isinstance(exc, lg.LoginError) else str(exc))
 
+    import threading
+
     receive = lg.stream_receiver()
+    opening = threading.Lock()
 
     def open_url(url):
         import webbrowser
 
-        if not webbrowser.open(url):
+        # One at a time: webbrowser finds the browsers on first use and, while it does,
+        # shows a second thread an empty list (CPython 3.11's register_standard_browsers
+        # sets _tryorder to [] before filling it): that thread's open() returns False.
+        with opening:
+            opened = webbrowser.open(url)
+        if not opened:
             click.echo(f"codecatch: could not open a browser; open this URL:\n{url}", err=True)
 
     def job(tenant, phase):
