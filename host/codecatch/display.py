@@ -135,27 +135,34 @@ def for_stream(stream, total):
 
 
 def print_table(stream, results):
-    """The report as a table: every tenant, its outcome, account, expiry, AADSTS, seconds."""
+    """The report as a table (tenant, outcome, how, account, expiry, AADSTS, seconds),
+    then one line per tenant that did not succeed, with its hint."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     console = Console(file=stream)
-    table = Table(title="codecatch login: report", title_justify="left")
-    for name, kw in (("tenant", {"no_wrap": True}), ("outcome", {}), ("account", {}),
-                     ("expires (UTC)", {"no_wrap": True}), ("AADSTS", {"no_wrap": True}), ("hint", {}),
-                     ("s", {"justify": "right"})):
-        table.add_column(name, **kw)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+    for name, kw in (("tenant", {}), ("outcome", {}), ("account", {}), ("expires UTC", {}),
+                     ("AADSTS", {}), ("s", {"justify": "right"})):
+        table.add_column(name, no_wrap=True, **kw)
     for r in results:
-        outcome = r.outcome + (f" ({'prompt=none' if r.sign_in == 'none' else r.sign_in})" if r.sign_in else "")
         style = "green" if r.ok else ("red" if r.outcome == batch.FAILED else "yellow")
+        how = "cache" if r.outcome == batch.CACHED else {"none": "prompt=none"}.get(r.sign_in, r.sign_in)
+        outcome = ("ok" if r.ok else r.outcome) + (f" ({how})" if how else "")
         table.add_row(Text(r.tenant), Text(outcome, style), Text(r.account or ""),
-                      (r.expires or "").replace("T", " "), r.aadsts or "",
-                      Text(r.hint or (r.error if not r.ok else "") or ""), f"{r.seconds:.1f}")
-    ok = sum(r.ok for r in results)
-    console.print(table)
-    console.print(f"{ok} of {len(results)} tenants have a token; "
-                  f"{sum(r.outcome == batch.FAILED for r in results)} failed"
-                  + (f"; {sum(r.outcome == batch.INTERRUPTED for r in results)} interrupted"
-                     if any(r.outcome == batch.INTERRUPTED for r in results) else "") + ".",
-                  highlight=False)
+                      (r.expires or "")[5:16].replace("T", " "), r.aadsts or "", f"{r.seconds:.1f}")
+    # Whole rows even on a narrow terminal or a pipe (80 columns): a cut tenant or AADSTS
+    # number is no report; the terminal wraps a long line instead.
+    natural = table.__rich_measure__(console, console.options.update(max_width=400)).maximum
+    (Console(file=stream, width=natural) if natural > console.width else console).print(table)
+    for r in results:
+        if not r.ok:
+            text = Text.assemble((f"{r.tenant}: ", "bold"), f"{r.aadsts + ': ' if r.aadsts else ''}"
+                                 f"{r.hint or r.error or r.outcome}")
+            console.print(text, highlight=False)
+    failed = sum(r.outcome == batch.FAILED for r in results)
+    interrupted = sum(r.outcome == batch.INTERRUPTED for r in results)
+    console.print(f"{sum(r.ok for r in results)} of {len(results)} tenants have a token; {failed} failed"
+                  + (f"; {interrupted} interrupted" if interrupted else "") + ".", highlight=False)

@@ -250,6 +250,21 @@ def application(cfg, cache=None, http_client=None, deadline=None):
         raise _network_error(exc, cfg, "while fetching the tenant's OpenID configuration") from exc
 
 
+_QUIET = []
+
+
+def _quiet_form_post():
+    """MSAL recommends form_post, which a custom-scheme redirect cannot receive: the
+    browser hands over a URL, so the response is in its query. Silenced once for the
+    process: warnings.catch_warnings() is not thread-safe, and batch sign-ins run in
+    threads (one restoring the filters under another brought the warning back)."""
+    if not _QUIET:
+        import warnings
+
+        warnings.filterwarnings("ignore", message="response_mode='form_post'", category=UserWarning)
+        _QUIET.append(True)
+
+
 class Flow:
     """One authorization-code flow. Redeemable once: MSAL itself would redeem a flow
     dict twice (docs/browser-notes.md section 5), so the flow is dropped on first use,
@@ -259,16 +274,11 @@ class Flow:
         self._app = app
         self.settings = cfg
         self.prompt = prompt
-        import warnings
-
+        _quiet_form_post()
         try:
-            with warnings.catch_warnings():
-                # MSAL recommends form_post, which a custom-scheme redirect cannot
-                # receive: the browser hands over a URL, so the response is in its query.
-                warnings.filterwarnings("ignore", message="response_mode='form_post'")
-                self._flow = app.initiate_auth_code_flow(
-                    cfg.scopes, redirect_uri=cfg.redirect_uri, response_mode="query",
-                    prompt=prompt, login_hint=login_hint, domain_hint=domain_hint)
+            self._flow = app.initiate_auth_code_flow(
+                cfg.scopes, redirect_uri=cfg.redirect_uri, response_mode="query",
+                prompt=prompt, login_hint=login_hint, domain_hint=domain_hint)
         except ValueError as exc:  # e.g. a scope MSAL reserves for itself
             raise LoginError("usage", str(exc)) from exc
         self.state = self._flow["state"]
