@@ -157,12 +157,16 @@ export class CapturePipeline {
     await this.session.ready;
     record.source = await this.#sourceFor(record, pageUrl);
     const kept = await this.send(record);
-    if (kept && this.guardOn && channel === 'webrequest' && record.source.opener_tab_id !== null
-        && tabId !== record.source.opener_tab_id && this.flows.flow(tabId)?.phase === 'signin') {
-      // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
-      // shows an empty page where Chromium used to close it itself. Close it likewise.
-      // Whether it is still on the sign-in comes from its flow, known at once: its URL may
-      // not have reached the tab directory yet (the 302 was its first response).
+    const onSignin = this.flows.flow(tabId)?.phase === 'signin';
+    const guarded = this.guardOn && channel === 'webrequest' && record.source.opener_tab_id !== null
+        && tabId !== record.source.opener_tab_id;
+    // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
+    // shows an empty page where Chromium used to close it itself: close it likewise. A
+    // claimed capture (`codecatch login` started that flow and takes the code) ends its
+    // tab's job as well, whoever opened it. Whether the tab is still on the sign-in comes
+    // from its flow, known at once: its URL may not have reached the tab directory yet
+    // (the 302 was its first response).
+    if (kept && onSignin && tabId >= 0 && (guarded || record.claimed === true)) {
       this.api.tabs.remove(tabId).catch(() => {});
     }
   }
@@ -217,7 +221,7 @@ export class CapturePipeline {
     const seen = this.session.findCapture(record.local_id);
     Object.assign(record, {
       capture_id: result.capture_id, response: result.response, https_url: result.https_url,
-      captured_at: result.captured_at, expires_at: result.expires_at, duplicate: result.duplicate,
+      captured_at: result.captured_at, expires_at: result.expires_at, duplicate: result.duplicate, claimed: result.claimed === true,
       fill: result.fill, fill_reason: result.fill_reason, outcome: null, outcome_detail: null, outcome_detail_code: null,
     });
     if (result.duplicate && !seen) {
@@ -236,20 +240,9 @@ export class CapturePipeline {
     await this.fill(record, {
       tabId: result.fill.tab_id, origin: result.fill.origin, selector: result.fill.selector, value: result.fill.value,
       valueKind: result.fill.value_kind, checkPermission: result.fill.target !== 'armed', automatic: true,
-      armed: result.fill.target === 'armed', save: this.#saveFor(record, result.fill),
+      armed: result.fill.target === 'armed',
     });
     return true;
-  }
-
-  /**
-   * The save button to press after the fill (the panel rule's, PROTOCOL.md fill.save), or
-   * null. The host sends one only for a proven capture; the extension also wants its own
-   * proof (lib/provenance.js), so that a host that says otherwise never gets a save.
-   */
-  #saveFor(record, fill) {
-    const save = typeof fill.save === 'string' && fill.save ? fill.save : null;
-    if (save && !record.proof) this.log('the host asked for a save without proof of the capture: not pressing it');
-    return record.proof ? save : null;
   }
 
   /** Retries what waited for the host (on connect), within the code's lifetime. */
@@ -284,7 +277,6 @@ export class CapturePipeline {
     }
     await this.settle(record, {
       outcome: done.outcome === 'filled' ? 'filled' : 'waiting', outcome_detail: done.detail, outcome_detail_code: done.outcome, field: done.field ?? null,
-      saved: done.saved ? { pressed: done.saved.pressed, reason: done.saved.reason } : null,
     }, done.outcome);
     return done;
   }
@@ -298,8 +290,7 @@ export class CapturePipeline {
     await (this.session.findCapture(record.local_id) ? this.session.updateCapture(record, {}) : this.session.addCapture(record));
     this.announce(captureMetadata(record), this.config);
     if (record.capture_id && REPORTED.has(reported)) {
-      const saved = reported === 'filled' && record.saved ? { saved: record.saved.pressed } : {};
-      this.connection.request('report', { capture_id: record.capture_id, outcome: reported, detail: record.outcome_detail ?? null, ...saved })
+      this.connection.request('report', { capture_id: record.capture_id, outcome: reported, detail: record.outcome_detail ?? null })
         .catch((err) => this.log(`report failed: ${err?.message ?? err}`));
     }
   }

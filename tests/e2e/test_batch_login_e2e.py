@@ -156,11 +156,7 @@ def test_batch_login_over_12_tenants_reports_each_and_a_rerun_signs_in_nobody(
         # Each sign-in in its own tab, claimed by its state: nothing filled, each tab closed.
         assert sorted(opened) == sorted([t.name for t in TENANTS] + [
             t.name for t in TENANTS if t.behaviour in ("mfa", "login", "consent", "cmsi")])
-        # Known gap: the Confirm-My-Sign-In tab (its capture comes from the page's own
-        # navigate, channel `navigate`) is not always closed: tabs.remove is given an id
-        # Chromium no longer knows ("No tab with id"). Every 302 ending is closed.
-        assert wait_for(lambda: not [u for u in _tab_urls(driver) if SIGNIN_HOST in u
-                                     and not u.endswith("/appverify")], 10.0), \
+        assert wait_for(lambda: not [u for u in _tab_urls(driver) if SIGNIN_HOST in u], 10.0), \
             f"sign-in tabs left open: {_tab_urls(driver)}"
         assert all(c.get("fill_reason") in ("claimed", "error_response") for c in captures(driver.extension_status()))
         assert sorted(t for t, _ in idp.issued_tokens) == sorted(t for t, v in EXPECTED.items() if v[0] == "signed_in")
