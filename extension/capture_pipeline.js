@@ -160,12 +160,16 @@ export class CapturePipeline {
     await this.session.ready;
     record.source = await this.#sourceFor(record, pageUrl);
     const kept = await this.send(record);
-    if (kept && this.guardOn && channel === 'webrequest' && record.source.opener_tab_id !== null
-        && tabId !== record.source.opener_tab_id && this.flows.flow(tabId)?.phase === 'signin') {
-      // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
-      // shows an empty page where Chromium used to close it itself. Close it likewise.
-      // Whether it is still on the sign-in comes from its flow, known at once: its URL may
-      // not have reached the tab directory yet (the 302 was its first response).
+    const onSignin = this.flows.flow(tabId)?.phase === 'signin';
+    const guarded = this.guardOn && channel === 'webrequest' && record.source.opener_tab_id !== null
+        && tabId !== record.source.opener_tab_id;
+    // The guard held the 302 back, so this tab, opened by the panel for the sign-in, now
+    // shows an empty page where Chromium used to close it itself: close it likewise. A
+    // claimed capture (`codecatch login` started that flow and takes the code) ends its
+    // tab's job as well, whoever opened it. Whether the tab is still on the sign-in comes
+    // from its flow, known at once: its URL may not have reached the tab directory yet
+    // (the 302 was its first response).
+    if (kept && onSignin && tabId >= 0 && (guarded || record.claimed === true)) {
       this.api.tabs.remove(tabId).catch(() => {});
     }
   }
@@ -220,7 +224,7 @@ export class CapturePipeline {
     const seen = this.session.findCapture(record.local_id);
     Object.assign(record, {
       capture_id: result.capture_id, response: result.response, https_url: result.https_url,
-      captured_at: result.captured_at, expires_at: result.expires_at, duplicate: result.duplicate,
+      captured_at: result.captured_at, expires_at: result.expires_at, duplicate: result.duplicate, claimed: result.claimed === true,
       fill: result.fill, fill_reason: result.fill_reason, outcome: null, outcome_detail: null, outcome_detail_code: null,
     });
     if (result.duplicate && !seen) {

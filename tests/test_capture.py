@@ -264,9 +264,15 @@ def test_a_claim_made_through_the_host_lapses_and_is_used_once(host, clock):
     host.claim("c1")
     host.claim("c2", ttl_s=30)
     clock.now = T0 + 30
-    assert captured(host, f"{BROKER}?code={CODE}&state=c2")["fill_reason"] == "opener"  # lapsed
-    assert captured(host, f"{BROKER}?code={CODE}&state=c1")["fill_reason"] == "claimed"
+    lapsed = captured(host, f"{BROKER}?code={CODE}&state=c2")
+    assert lapsed["fill_reason"] == "opener" and lapsed["claimed"] is False
+    claimed = captured(host, f"{BROKER}?code={CODE}&state=c1")
+    assert claimed["fill_reason"] == "claimed" and claimed["claimed"] is True  # the extension closes its tab
     assert captured(host, f"{BROKER}?code={CODE}z&state=c1")["fill_reason"] == "opener"  # used
+    # An error response whose state was claimed is the claimer's too (its tab is closed as well).
+    host.claim("c3")
+    error = captured(host, f"{BROKER}?error=consent_required&error_description=AADSTS65001%3A+x&state=c3")
+    assert error["fill_reason"] == "error_response" and error["claimed"] is True
 
 
 def test_the_armed_tab_is_judged_at_the_hosts_now(host, clock):

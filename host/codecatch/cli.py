@@ -419,7 +419,7 @@ _LOGIN_EXIT = {"error_response": 1, "token_error": 1, "timeout": 3, "no_host": 4
                "network": 5}
 
 
-def _login_options(f, cache_required=False):
+def _login_options(f, cache_required=False, many_tenants=False):
     f = click.option("--ca-bundle", type=click.Path(dir_okay=False), envvar="CODECATCH_CA_BUNDLE", metavar="FILE",
                      help="CA certificates to trust for the authority (a private CA or a TLS-inspecting proxy).")(f)
     f = click.option("--account", metavar="USER", help="Which cached account to use (user name).")(f)
@@ -432,7 +432,11 @@ def _login_options(f, cache_required=False):
                      help="public, usgov, china, or a sign-in host[:port] such as login.microsoftonline.us.")(f)
     f = click.option("--scope", "scopes", multiple=True, metavar="S",
                      help="Scope to request (repeatable; default: Microsoft Graph's .default in that cloud).")(f)
-    f = click.option("--tenant", metavar="T", help="Tenant domain or id (default: organizations).")(f)
+    if many_tenants:
+        f = click.option("--tenant", "tenants", metavar="T", multiple=True,
+                         help="Tenant domain or id (default: organizations); repeat it to sign in to several.")(f)
+    else:
+        f = click.option("--tenant", metavar="T", help="Tenant domain or id (default: organizations).")(f)
     f = click.option("--redirect-uri", metavar="URI", help="A custom-scheme redirect URI registered for the client.")(f)
     f = click.option("--client-id", metavar="ID", help="The public client's application id.")(f)
     f = click.option("--client", metavar="NAME",
@@ -477,24 +481,57 @@ def _login_failed(exc):
 
 
 @main.command()
-@_login_options
+@lambda f: _login_options(f, many_tenants=True)
 @click.option("--print-url", is_flag=True, help="Print the sign-in URL (on stderr) instead of opening the browser.")
 @click.option("--paste", is_flag=True, help="Read the address the sign-in ended on from stdin (no extension needed).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
-              metavar="S", help="Seconds for the whole login: the sign-in, and every request to the authority "
-                                "(each also at most 15 s).")
+              metavar="S", help="Seconds for the whole login (per tenant): the sign-in, and every request to "
+                                "the authority (each also at most 15 s).")
 @click.option("--fresh", is_flag=True, help="Sign in even if the cache holds a usable token.")
-def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, cache, account, ca_bundle,
-          print_url, paste, timeout, fresh):
+@click.option("--prompt", type=click.Choice(["none", "login", "select_account", "consent"]),
+              help="Microsoft's prompt. `none` tries a sign-in without any interaction first (the browser's "
+                   "session); when Microsoft answers that it needs the user, an interactive sign-in follows.")
+@click.option("--login-hint", metavar="USER", help="The account to sign in with (passed to Microsoft; also "
+                                                   "picks that account in the cache).")
+@click.option("--domain-hint", metavar="DOMAIN", help="Passed to Microsoft: the home realm of the account.")
+@click.option("--tenant-file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Tenants to sign in to, one per line (# starts a comment); with --tenant, both.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Several tenants: one MSAL cache file per tenant in DIR (each 0600); a rerun skips the "
+                   "tenants whose cache still yields a token.")
+@click.option("--parallel", type=click.IntRange(1, 16), default=3, show_default=True, metavar="K",
+              help="Several tenants: at most K sign-ins open in the browser at once.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Several tenants: write the report to FILE, JSON or CSV by its suffix (.json, .csv).")
+@click.pass_context
+def login(ctx, client, client_id, redirect_uri, tenants, scopes, authority_host, fmt, cache, account, ca_bundle,
+          print_url, paste, timeout, fresh, prompt, login_hint, domain_hint, tenant_file, cache_dir, parallel,
+          report_path):
     """Sign in with PKCE in your own browser; the extension catches the code, MSAL redeems it.
 
-    The access token goes to stdout; everything else to stderr. Exit status: 0 token
-    printed, 1 Microsoft returned an error, 2 unusable input or options, 3 no sign-in
-    within --timeout, 4 no codecatch browser host ran, 5 the authority (or a proxy on
-    the way) cannot be reached or did not answer in time, 130 interrupted
-    (docs/login.md).
+    One tenant: the access token goes to stdout; everything else to stderr. Exit
+    status: 0 token printed, 1 Microsoft returned an error, 2 unusable input or
+    options, 3 no sign-in within --timeout, 4 no codecatch browser host ran, 5 the
+    authority (or a proxy on the way) cannot be reached or did not answer in time,
+    130 interrupted.
+
+    Several tenants (--tenant repeated, or --tenant-file; --cache-dir required): no
+    token is printed; a live view, then a report table, go to stdout (--report FILE
+    also writes it). Exit status: 0 every tenant has a token, 1 any failed, 2 unusable
+    input or options, 130 interrupted (the report so far is written). See docs/login.md.
     """
     from . import login as lg
+
+    if len(tenants) > 1 or tenant_file or cache_dir:
+        _login_many(ctx, dict(client=client, client_id=client_id, redirect_uri=redirect_uri, scopes=scopes,
+                              authority_host=authority_host, ca_bundle=ca_bundle),
+                    tenants, tenant_file, cache_dir, parallel, report_path, timeout=timeout,
+                    reuse_cache=not fresh, username=account, prompt=prompt, login_hint=login_hint,
+                    domain_hint=domain_hint)
+        return
+    for name in ("parallel", "report_path"):
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            _usage(f"--{name.split('_')[0]} is for several tenants (--tenant repeated, --tenant-file or --cache-dir).")
 
     def open_url(url):
         if print_url:
@@ -507,18 +544,93 @@ def login(client, client_id, redirect_uri, tenant, scopes, authority_host, fmt, 
             click.echo(f"Could not open a browser; open this URL:\n{url}", err=True)
 
     try:
-        cfg = _login_settings(client, client_id, redirect_uri, tenant, scopes, authority_host, ca_bundle)
+        cfg = _login_settings(client, client_id, redirect_uri, tenants[0] if tenants else None, scopes,
+                              authority_host, ca_bundle)
         if paste:
             receive = lg.paste_receiver(sys.stdin.readline, lambda text: click.echo(text, err=True))
         else:
             receive = lg.stream_receiver(on_status=_login_stream_status)
         result = lg.login(cfg, receive, open_url, timeout=timeout, cache_path=cache,
-                          reuse_cache=not fresh, username=account)
+                          reuse_cache=not fresh, username=account, prompt=prompt, login_hint=login_hint,
+                          domain_hint=domain_hint)
     except lg.LoginError as exc:
         _login_failed(exc)
     except KeyboardInterrupt:
         sys.exit(130)
     _print_token(result, fmt)
+
+
+def _usage(message):
+    click.echo(f"codecatch: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, report_path, **login_args):
+    """`login` over several tenants (host/codecatch/batch.py): one cache file each, at most
+    `parallel` sign-ins at once, a live view, a report; exit 0 all, 1 any failed."""
+    import time
+
+    from . import batch, display, login as lg
+
+    for name, flag in (("cache", "--cache FILE (use --cache-dir DIR)"), ("print_url", "--print-url"),
+                       ("paste", "--paste"), ("fmt", "--format")):
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            _usage(f"{flag} is for one tenant; several tenants sign in through the browser and keep their "
+                   "tokens in --cache-dir, one file each.")
+    try:
+        tenants = batch.read_tenants(tenants, tenant_file)
+        if not cache_dir:
+            raise batch.BatchError("Several tenants need --cache-dir DIR: one token cache per tenant, "
+                                   "so a rerun skips the tenants that still have a token.")
+        if report_path:
+            batch.report_format(report_path)
+        batch.prepare_cache_dir(cache_dir)
+        for tenant in tenants:  # every tenant's settings, before any browser opens
+            lg.settings(tenant=tenant, **settings_args)
+    except (batch.BatchError, lg.LoginError) as exc:
+        _usage(exc.message if isinstance(exc, lg.LoginError) else str(exc))
+
+    import threading
+
+    receive = lg.stream_receiver()
+    opening = threading.Lock()
+
+    def open_url(url):
+        import webbrowser
+
+        # One at a time: webbrowser finds the browsers on first use and, while it does,
+        # shows a second thread an empty list (CPython 3.11's register_standard_browsers
+        # sets _tryorder to [] before filling it): that thread's open() returns False.
+        with opening:
+            opened = webbrowser.open(url)
+        if not opened:
+            click.echo(f"codecatch: could not open a browser; open this URL:\n{url}", err=True)
+
+    def job(tenant, phase):
+        started = time.monotonic()
+        seen = []
+
+        def on_phase(name):
+            seen.append(name)
+            phase(name)
+
+        try:
+            result = lg.login(lg.settings(tenant=tenant, **settings_args), receive, open_url,
+                              cache_path=batch.cache_path(cache_dir, tenant), on_phase=on_phase, **login_args)
+        except lg.LoginError as exc:
+            how = ("interactive" if "interactive" in seen or login_args["prompt"] != "none" else "none") \
+                if ("browser" in seen or "interactive" in seen) else None
+            return batch.failed(tenant, exc, time.monotonic() - started, sign_in=how)
+        return batch.succeeded(tenant, result, time.monotonic() - started)
+
+    with display.for_stream(sys.stdout, len(tenants)) as view:
+        results = batch.run(tenants, job, parallel=parallel, on_event=view.event)
+    if report_path:
+        batch.write_report(results, report_path)
+    display.print_table(sys.stdout, results)
+    if report_path:
+        click.echo(f"report: {report_path}", err=True)
+    sys.exit(130 if results.interrupted else batch.exit_status(results))
 
 
 @main.command()

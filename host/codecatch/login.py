@@ -90,12 +90,13 @@ class LoginError(Exception):
     no_host, flow_used, unusable_response, no_account, network.
     """
 
-    def __init__(self, reason, message, hint=None, aadsts=None):
+    def __init__(self, reason, message, hint=None, aadsts=None, error=None):
         super().__init__(message)
         self.reason = reason
         self.message = message
         self.hint = hint
         self.aadsts = aadsts
+        self.error = error  # the OAuth `error` (interaction_required, invalid_grant ...), if any
 
 
 # --- settings ---------------------------------------------------------------------
@@ -249,23 +250,35 @@ def application(cfg, cache=None, http_client=None, deadline=None):
         raise _network_error(exc, cfg, "while fetching the tenant's OpenID configuration") from exc
 
 
+_QUIET = []
+
+
+def _quiet_form_post():
+    """MSAL recommends form_post, which a custom-scheme redirect cannot receive: the
+    browser hands over a URL, so the response is in its query. Silenced once for the
+    process: warnings.catch_warnings() is not thread-safe, and batch sign-ins run in
+    threads (one restoring the filters under another brought the warning back)."""
+    if not _QUIET:
+        import warnings
+
+        warnings.filterwarnings("ignore", message="response_mode='form_post'", category=UserWarning)
+        _QUIET.append(True)
+
+
 class Flow:
     """One authorization-code flow. Redeemable once: MSAL itself would redeem a flow
     dict twice (docs/browser-notes.md section 5), so the flow is dropped on first use,
     successful or not (its PKCE verifier must not outlive the code)."""
 
-    def __init__(self, app, cfg):
+    def __init__(self, app, cfg, prompt=None, login_hint=None, domain_hint=None):
         self._app = app
         self.settings = cfg
-        import warnings
-
+        self.prompt = prompt
+        _quiet_form_post()
         try:
-            with warnings.catch_warnings():
-                # MSAL recommends form_post, which a custom-scheme redirect cannot
-                # receive: the browser hands over a URL, so the response is in its query.
-                warnings.filterwarnings("ignore", message="response_mode='form_post'")
-                self._flow = app.initiate_auth_code_flow(
-                    cfg.scopes, redirect_uri=cfg.redirect_uri, response_mode="query")
+            self._flow = app.initiate_auth_code_flow(
+                cfg.scopes, redirect_uri=cfg.redirect_uri, response_mode="query",
+                prompt=prompt, login_hint=login_hint, domain_hint=domain_hint)
         except ValueError as exc:  # e.g. a scope MSAL reserves for itself
             raise LoginError("usage", str(exc)) from exc
         self.state = self._flow["state"]
@@ -325,7 +338,7 @@ def _error_response(response, reason, what):
     correlation = response.get("correlation_id")
     if correlation:
         text += f" [correlation id {correlation}]"
-    return LoginError(reason, text, hint=hint, aadsts=aadsts)
+    return LoginError(reason, text, hint=hint, aadsts=aadsts, error=response.get("error"))
 
 
 # --- the token cache ------------------------------------------------------------------
@@ -381,40 +394,79 @@ def silent(app, cfg, username=None):
     return result
 
 
+# With prompt=none, Microsoft answers these when the browser's session cannot sign in
+# without the user (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow,
+# "Error codes for authorization endpoint errors"): then an interactive sign-in follows.
+INTERACTION_ERRORS = frozenset({"interaction_required", "consent_required", "login_required"})
+
+
 def login(cfg, receive, open_url, *, timeout=DEFAULT_TIMEOUT_S, cache_path=None,
-          reuse_cache=True, username=None, http_client=None):
+          reuse_cache=True, username=None, http_client=None, prompt=None, login_hint=None,
+          domain_hint=None, on_phase=None):
     """Sign in and return MSAL's result (with "access_token").
 
     receive: a receiver (see the module docstring); open_url(url): opens or shows the
     authorization URL, called by the receiver's ready(). With a cache file, a token
     from the cache is returned first when one is there (unless reuse_cache is False).
 
+    `prompt` and the hints go into the authorization URL. With prompt="none", an
+    answer that needs the user (INTERACTION_ERRORS) is followed by an interactive
+    sign-in; the result's `codecatch_prompt` says which one ended it ("none" or
+    "interactive"). on_phase(phase) hears "browser" (the flow waits for the browser),
+    "interactive" (the fallback waits for the user), "redeeming".
+
     `timeout` bounds the whole login, as a user reading `--timeout` expects: the wait
     for the sign-in gets what the requests before it left, and no request to the
     authority outlives what is left (see http_session).
     """
     deadline = time.monotonic() + timeout
+    phase = on_phase or (lambda name: None)
     cache = load_cache(cache_path) if cache_path else None
     app = application(cfg, cache, http_client, deadline=deadline)
     try:
         if cache is not None and reuse_cache:
-            result = silent(app, cfg, username)
+            result = silent(app, cfg, username or login_hint)
             if result:
                 result.setdefault("codecatch_source", "cache")
                 return result
-        flow = Flow(app, cfg)
-        left = max(0.0, deadline - time.monotonic())
-        received = receive(flow.state, left, lambda: open_url(flow.auth_uri))
-        if received is None:
-            raise LoginError("timeout", f"No sign-in came back within {timeout:g} s.",
-                             hint="Finish the sign-in in the browser sooner, or raise --timeout; "
-                                  "or use --paste to paste the address it ended on.")
-        result = flow.redeem(received)
-        result.setdefault("codecatch_source", "sign-in")
+        if prompt == "none":
+            try:
+                result = _sign_in(app, cfg, receive, open_url, deadline, timeout, phase, "browser",
+                                  prompt="none", login_hint=login_hint, domain_hint=domain_hint)
+                result.setdefault("codecatch_prompt", "none")
+                return result
+            except LoginError as exc:
+                if exc.reason != "error_response" or exc.error not in INTERACTION_ERRORS:
+                    raise
+            prompt = None
+        result = _sign_in(app, cfg, receive, open_url, deadline, timeout, phase,
+                          "interactive" if on_phase else "browser",
+                          prompt=prompt, login_hint=login_hint, domain_hint=domain_hint)
+        result.setdefault("codecatch_prompt", "interactive")
         return result
     finally:
         if cache is not None:
             save_cache(cache, cache_path)
+
+
+def _sign_in(app, cfg, receive, open_url, deadline, timeout, phase, waiting, **flow_args):
+    """One authorization-code flow: open it, wait for its redirect, redeem it."""
+    flow = Flow(app, cfg, **flow_args)
+    left = max(0.0, deadline - time.monotonic())
+
+    def ready():
+        phase(waiting)
+        open_url(flow.auth_uri)
+
+    received = receive(flow.state, left, ready)
+    if received is None:
+        raise LoginError("timeout", f"No sign-in came back within {timeout:g} s.",
+                         hint="Finish the sign-in in the browser sooner, or raise --timeout; "
+                              "or use --paste to paste the address it ended on.")
+    phase("redeeming")
+    result = flow.redeem(received)
+    result.setdefault("codecatch_source", "sign-in")
+    return result
 
 
 def token(cfg, cache_path, username=None, http_client=None, timeout=DEFAULT_HTTP_TIMEOUT_S):

@@ -150,6 +150,9 @@ class Host:
             "expires_at": int(judged.expires * 1000),
             "duplicate": judged.duplicate,
             "verified": is_proven(source),
+            # A local client (codecatch login) claimed this flow's state: the capture is
+            # theirs, and the sign-in tab has done its job (the extension closes it).
+            "claimed": judged.claimed,
             "fill": fill,
             "fill_reason": reason,
         }

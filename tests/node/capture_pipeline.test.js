@@ -353,3 +353,26 @@ test('save: never pressed without the extension\'s own proof, even when the host
   assert.equal(api.injected.at(-1).args.at(-1).save, false);
   assert.equal(session.captures[0].saved, null);
 });
+
+test('a claimed capture (codecatch login took it), code or error, closes its sign-in tab; an unclaimed one does not', async () => {
+  const claimedAnswer = (response) => (m) => ({
+    ok: true,
+    result: {
+      capture_id: 'c9', https_url: m.uri.replace('ms-appx-web', 'https'), captured_at: 1, expires_at: 2, duplicate: false,
+      claimed: true, response, fill: null, fill_reason: response.kind === 'code' ? 'claimed' : 'error_response',
+    },
+  });
+  for (const response of [{ kind: 'code', code: '0.AXkAabc' }, { kind: 'error', error: 'consent_required', aadsts: 'AADSTS65001' }]) {
+    const { pipeline, api } = await rig({ host: claimedAnswer(response) });
+    await pipeline.report(report());
+    assert.deepEqual(api.removed, [2], `${response.kind}: the claimed sign-in tab stays open`);
+  }
+  const unclaimed = await rig({ host: (m) => ({ ...claimedAnswer({ kind: 'code' })(m), result: { ...claimedAnswer({ kind: 'code' })(m).result, claimed: false, fill_reason: 'no_target' } }) });
+  await unclaimed.pipeline.report(report());
+  assert.deepEqual(unclaimed.api.removed, [], 'an unclaimed capture closed its tab');
+  // A tab that left the sign-in (the user went on elsewhere) is not closed, claimed or not.
+  const left = await rig({ host: claimedAnswer({ kind: 'code' }) });
+  left.fire('before', { tabId: 2, frameId: 0, url: 'https://panel.test/elsewhere' });
+  await left.pipeline.report(report());
+  assert.deepEqual(left.api.removed, []);
+});
