@@ -270,8 +270,17 @@ def report_text(results, fmt):
     writer = csv.DictWriter(out, fieldnames=REPORT_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(dict(row, scopes=" ".join(row["scopes"])))
+        writer.writerow({name: _as_text(value) for name, value in dict(row, scopes=" ".join(row["scopes"])).items()})
     return out.getvalue()
+
+
+def _as_text(value):
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or CR)
+    would be run as a formula (OWASP, "CSV Injection"), and account names and Microsoft's
+    messages are not ours to trust. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def write_report(results, path):
