@@ -6,6 +6,7 @@ hand parts of it to uid 65534 or open them to group or others. macOS and Windows
 through fakes of who owns what (tests/fakefiles.py)."""
 
 import json
+import re
 import os
 import pwd
 import shutil
@@ -366,3 +367,75 @@ def test_doctors_reinstall_fix_for_a_flatpak_browser_opts_in(flatpak):
     assert doctor.install_command(loc).endswith(" --allow-flatpak-escape")
     assert "--allow-flatpak-escape" not in doctor.install_command(loc, uninstall=True)
     assert "--allow-flatpak-escape" not in doctor.install_command(B.locate(B.get("chromium"), flatpak))
+
+
+# ---------------------------------------------------------------- what the interpreter loads
+
+def test_the_python_a_venv_runs_must_be_roots_too(linux, base):
+    """A venv made with --copies (and every venv on Windows) runs the Python its
+    pyvenv.cfg names as `home`: a user who owns that folder owns the host."""
+    theirs = base / "home/nobody/python/bin"
+    theirs.mkdir(parents=True)
+    os.lchown(theirs.parent, NOBODY, -1)
+    venv = linux.executable.parent.parent
+    (venv / "pyvenv.cfg").write_text(f"home = {theirs}\ninclude-system-site-packages = false\n")
+    assert f"  - {theirs.parent} is owned by nobody" in refusal(linux)
+
+
+def test_a_module_or_pth_file_a_user_can_change_in_the_import_path_is_refused(linux, base):
+    """The standard library and site-packages run in the host too: a .pth file runs at
+    start-up. A root-owned folder does not make a file in it root's."""
+    site_packages = linux.package.parent
+    (site_packages / "distutils-precedence.pth").write_text("import os\n")
+    accepted = linux.with_(runtime=(Path(PYTHON), site_packages, *sorted(site_packages.rglob("*"))))
+    assert installer.system_problems(plan(accepted, ["chromium"], system=True), accepted) == []
+    os.lchown(site_packages / "distutils-precedence.pth", NOBODY, -1)
+    refused = linux.with_(runtime=(Path(PYTHON), site_packages, *sorted(site_packages.rglob("*"))))
+    assert f"  - {site_packages}/distutils-precedence.pth is owned by nobody" in refusal(refused)
+    os.lchown(site_packages / "distutils-precedence.pth", 0, -1)
+    site_packages.chmod(0o777)   # anyone may add a .pth file of their own
+    assert f"  - {site_packages} can be changed by every user (mode 0777)" in refusal(refused)
+
+
+def test_this_interpreters_runtime_is_what_it_loads():
+    layout = B.Layout(B.LINUX, Path.home())
+    runtime = {str(p) for p in installer.interpreter_runtime(layout)}
+    import site
+    import sysconfig
+
+    assert str(Path(getattr(sys, "_base_executable", sys.executable))) in runtime
+    assert sysconfig.get_paths()["stdlib"] in runtime
+    assert str(Path(sysconfig.get_paths()["stdlib"]) / "os.py") in runtime
+    assert set(site.getsitepackages()) <= runtime
+    # Another interpreter's (a layout naming its executable) is not known from here.
+    assert installer.interpreter_runtime(layout.with_(executable=Path(PYTHON))) == []
+
+
+def test_windows_a_site_packages_where_users_may_add_files_is_refused(tmp_path):
+    """A .pth file or a module added to the import path runs in every user's host: each
+    folder on it must be closed to additions, not only to replacing what it holds."""
+    python = tmp_path / "Program Files/Python312"
+    site_packages = python / "Lib/site-packages"
+    layout = windows(tmp_path, "Program Files/Python312", {site_packages: PROGRAM_DATA})
+    site_packages.mkdir(parents=True)
+    accepted = layout.with_(runtime=(python / "python.exe", python / "Lib"))
+    apply(plan(accepted, ["edge"], system=True), accepted)
+    refused = layout.with_(runtime=(python / "python.exe", python / "Lib", site_packages))
+    with pytest.raises(InstallError, match=f"  - {re.escape(str(site_packages))} can be changed by Users\n"):
+        apply(plan(refused, ["edge"], system=True), refused)
+
+
+def test_windows_an_access_list_it_cannot_read_whole_is_refused():
+    """A conditional entry carries parentheses of its own; a parser that stopped there
+    would miss the entry after it (Users: full control)."""
+    sddl = "O:BAD:PAI(XA;;FR;;;WD;(@User.x == 1))(A;;FA;;;BU)"
+    acl = trust.parse_sddl(sddl)
+    assert "Users" in trust.writers(acl, trust.FILE_CHANGE)
+    assert "Everyone" not in trust.writers(acl, trust.FILE_CHANGE)   # FR: reading only
+    for broken in ("O:BAD:PAI(A;;FA;;;SY", "O:BAD:PAI(A;;FA;;;SY))", "O:BAD:PAI(A;;FA;;;SY)junk(A;;FA;;;BU)",
+                   "O:BAD:(A;;FA)"):
+        with pytest.raises(ValueError):
+            trust.parse_sddl(broken)
+    files = FakeWindowsFiles({"C:/x": broken})
+    files.acl = lambda path: trust.parse_sddl(broken)
+    assert trust.windows_problems_above("C:/x", files)[0].startswith("C:/x: its access list cannot be read")

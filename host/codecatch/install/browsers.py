@@ -38,7 +38,9 @@ class Layout:
     scripts are registered. For `install --system`: `files` tells who can change a
     path (a trust.PosixFiles or trust.WindowsFiles; None: this machine's), `package`
     is the codecatch package the host imports (None: this one, when `executable` is
-    None too).
+    None too), `runtime` what the interpreter loads besides it: its base installation,
+    standard library and site-packages (None: this interpreter's, when `executable` is
+    None too; installer.interpreter_runtime).
     """
 
     os: str
@@ -49,6 +51,7 @@ class Layout:
     executable: Optional[Path] = None
     files: Optional[object] = None
     package: Optional[Path] = None
+    runtime: Optional[tuple] = None
 
     def config_home(self) -> Path:
         xdg = self.env.get("XDG_CONFIG_HOME")

@@ -383,6 +383,10 @@ def program_paths(layout: B.Layout, host: Path) -> tuple[list[str], list[str]]:
         cfg = exe.parent.parent / "pyvenv.cfg"   # a venv: it decides which packages load
         if cfg.is_file():
             paths.append(str(cfg))
+            home = _venv_home(cfg)   # the Python the venv runs (Windows: always; POSIX: --copies)
+            if home is not None:
+                paths.append(str(home))
+    paths += [str(p) for p in interpreter_runtime(layout)]
     package = layout.package
     if package is None and layout.executable is None:
         import codecatch
@@ -391,6 +395,45 @@ def program_paths(layout: B.Layout, host: Path) -> tuple[list[str], list[str]]:
     if package is not None:
         paths += [str(package)] + [str(p) for p in sorted(package.rglob("*"))]
     return paths, problems
+
+
+def _venv_home(cfg: Path) -> Optional[Path]:
+    try:
+        text = cfg.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "home" and value.strip():
+            return Path(value.strip())
+    return None
+
+
+def interpreter_runtime(layout: B.Layout) -> list[Path]:
+    """What the interpreter loads besides codecatch, which a system-wide install must
+    trust as much as the host program: its real executable and shared library, the base
+    installation (Windows: python3xx.dll and DLLs beside it), and every file of its
+    standard library and of the environment's site-packages (a module, or a .pth file,
+    that a user may change runs as every user who opens the browser). Known for this
+    interpreter only; tests give `layout.runtime`."""
+    if layout.runtime is not None:
+        return list(layout.runtime)
+    if layout.executable is not None:
+        return []
+    import site
+
+    found = [Path(getattr(sys, "_base_executable", None) or sys.executable), Path(sys.base_prefix)]
+    if layout.os == B.WINDOWS:
+        found.append(Path(sys.base_prefix) / "DLLs")
+    elif sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        found.append(Path(sysconfig.get_config_var("LIBDIR") or "/", sysconfig.get_config_var("LDLIBRARY") or ""))
+    paths = sysconfig.get_paths()
+    for root in dict.fromkeys([paths["stdlib"], paths["platstdlib"], *site.getsitepackages()]):
+        folder = Path(root)
+        if folder.is_dir():
+            found.append(folder)
+            found += sorted(folder.rglob("*"))
+    return [p for p in dict.fromkeys(found) if p.exists() or p.is_symlink()]
 
 
 def _existing(path: Path) -> Path:

@@ -58,9 +58,33 @@ def posix_problems(paths: Iterable[str], files: PosixFiles) -> list[str]:
     path, every folder above it and every link on the way, in the order met."""
     problems: dict[str, str] = {}
     judged: set[str] = set()
+    cached = _CachedLstat(files)   # thousands of files share their folders
     for path in paths:
-        _walk_posix(path, files, problems, judged)
+        _walk_posix(path, cached, problems, judged)
     return list(problems.values())
+
+
+class _CachedLstat:
+    def __init__(self, files: PosixFiles):
+        self.files = files
+        self.seen: dict = {}
+
+    def lstat(self, path: str):
+        if path not in self.seen:
+            try:
+                self.seen[path] = self.files.lstat(path)
+            except FileNotFoundError as exc:
+                self.seen[path] = exc
+        found = self.seen[path]
+        if isinstance(found, FileNotFoundError):
+            raise found
+        return found
+
+    def readlink(self, path: str) -> str:
+        return self.files.readlink(path)
+
+    def owner(self, uid: int) -> str:
+        return self.files.owner(uid)
 
 
 def _walk_posix(path: str, files: PosixFiles, problems: dict, judged: set) -> None:
@@ -203,11 +227,25 @@ def windows_problems(paths: Iterable[str], files: WindowsFiles) -> list[str]:
         except FileNotFoundError:
             problems.setdefault(str(p), f"{p} does not exist")
             continue
+        except ValueError as exc:
+            problems.setdefault(str(p), f"{p}: its access list cannot be read ({exc})")
+            continue
         _judge_windows(str(p), own, HOLDER_CHANGE if own.folder else FILE_CHANGE, problems)
         for i, up in enumerate(p.parents):
             rights = HOLDER_CHANGE if i == 0 and not own.folder else ABOVE_CHANGE
-            _judge_windows(str(up), files.acl(str(up)), rights, problems)
+            acl = _readable_acl(str(up), files, problems)
+            if acl is not None:
+                _judge_windows(str(up), acl, rights, problems)
     return list(problems.values())
+
+
+def _readable_acl(path: str, files: WindowsFiles, problems: dict):
+    """The access list of `path`, or None with the reason in `problems` (fail closed)."""
+    try:
+        return files.acl(path)
+    except ValueError as exc:
+        problems.setdefault(path, f"{path}: its access list cannot be read ({exc})")
+        return None
 
 
 def windows_problems_above(path: str, files: WindowsFiles) -> list[str]:
@@ -216,7 +254,9 @@ def windows_problems_above(path: str, files: WindowsFiles) -> list[str]:
     %ProgramData% lets Users add folders, the new one gets its own access list)."""
     problems: dict[str, str] = {}
     for up in [Path(path), *Path(path).parents]:
-        _judge_windows(str(up), files.acl(str(up)), ABOVE_CHANGE, problems)
+        acl = _readable_acl(str(up), files, problems)
+        if acl is not None:
+            _judge_windows(str(up), acl, ABOVE_CHANGE, problems)
     return list(problems.values())
 
 
@@ -236,19 +276,51 @@ _RIGHTS = {"GA": GENERIC_ALL, "GW": GENERIC_WRITE, "GR": 0x80000000, "GX": 0x200
 
 def parse_sddl(text: str, folder: bool = True) -> Acl:
     """The owner and DACL of a security descriptor in SDDL, as Windows prints it
-    (https://learn.microsoft.com/windows/win32/secauthz/security-descriptor-string-format)."""
+    (https://learn.microsoft.com/windows/win32/secauthz/security-descriptor-string-format).
+    Raises ValueError for a DACL it cannot read whole: a list half read could hide who may
+    write (a conditional entry's own parentheses, say), so it fails closed."""
     owner = re.search(r"O:(.+?)(?=[GDS]:|$)", text)
-    dacl = re.search(r"D:[A-Z]*((?:\([^)]*\))*)", text)
     aces = []
-    for body in re.findall(r"\(([^)]*)\)", dacl.group(1) if dacl else ""):
-        kind, flags, rights, *_rest = body.split(";")
-        sid = body.split(";")[5] if body.count(";") >= 5 else ""
+    for body in _ace_strings(text):
+        fields = body.split(";")
+        if len(fields) < 6:
+            raise ValueError(f"an access entry with {len(fields)} fields: ({body})")
+        kind, flags, rights, sid = fields[0], fields[1], fields[2], fields[5]
         if kind not in ("A", "D", "XA", "XD"):
             continue   # audit and object entries say nothing about who may write
+        # A conditional entry (XA) may apply: it counts as if it always did.
         aces.append(Ace(_SIDS.get(sid, sid), _mask(rights), allow=kind in ("A", "XA"),
                         inherit_only="IO" in re.findall("..", flags)))
     sid = owner.group(1) if owner else ""
     return Acl(_SIDS.get(sid, sid), tuple(aces), folder)
+
+
+def _ace_strings(text: str) -> list:
+    """The entries of the DACL, each without its outer parentheses; nested parentheses
+    (a conditional expression) stay inside their entry."""
+    start = re.search(r"D:[A-Z]*", text)
+    if start is None:
+        return []
+    entries, depth, begin = [], 0, 0
+    for i in range(start.end(), len(text)):
+        ch = text[i]
+        if ch == "(":
+            if depth == 0:
+                begin = i + 1
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError("unbalanced parentheses in the access list")
+            if depth == 0:
+                entries.append(text[begin:i])
+        elif depth == 0:
+            if text.startswith("S:", i):
+                break   # the SACL follows
+            raise ValueError(f"unexpected {text[i:i + 12]!r} in the access list")
+    if depth:
+        raise ValueError("unbalanced parentheses in the access list")
+    return entries
 
 
 def _mask(rights: str) -> int:
