@@ -68,8 +68,15 @@ def install_command(loc: B.Location, extension_ids: Sequence[str] = (), *, force
     if force:
         parts.append("--force")
     if loc.browser.flatpak_id and not uninstall:
-        parts.append("--allow-flatpak-escape")   # install skips a Flatpak browser without it
+        # install skips a Flatpak browser without it: never hand out the flag without the risk
+        parts.append("--allow-flatpak-escape")
+        return FLATPAK_RISK + " ".join(shlex.quote(p) for p in parts)
     return " ".join(shlex.quote(p) for p in parts)
+
+
+FLATPAK_RISK = ("only if you accept that the browser, and any page that breaks into it, may then run any "
+                "command as you outside its sandbox (docs/install.md, \"Flatpak\"); otherwise use the browser "
+                "from your distribution's packages. To accept: ")
 
 
 # ---------------------------------------------------------------- the ping
@@ -351,7 +358,10 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
     try:
         raw = mfile.read_bytes()
     except FileNotFoundError:
-        if b.snap_name == "chromium":   # install skips it: reinstalling would not help
+        if b.flatpak_id:   # install skips it unless the escape was accepted: a choice, not a fault
+            add("manifest present", WARN, f"{mfile} is missing: codecatch install sets up a Flatpak browser "
+                                          "only with --allow-flatpak-escape, a sandbox escape", fix())
+        elif b.snap_name == "chromium":   # install skips it: reinstalling would not help
             add("manifest present", FAIL, f"{mfile} is missing: codecatch install skips the Chromium snap, "
                                           "whose confinement stops it from starting programs outside the snap",
                 SNAP_FIX)
@@ -445,7 +455,7 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
         else:
             add("sandbox", FAIL, f"{b.flatpak_id} may not start programs outside its sandbox "
                                  "(\"Native host has exited.\")",
-                f"flatpak override --user --talk-name={installer.FLATPAK_TALK} {b.flatpak_id}")
+                FLATPAK_RISK + f"flatpak override --user --talk-name={installer.FLATPAK_TALK} {b.flatpak_id}")
     elif b.snap_name == "chromium":
         add("sandbox", FAIL, "the Chromium snap cannot start programs outside the snap", SNAP_FIX)
 
