@@ -32,10 +32,11 @@ class Impostor:
     server_nonce, port)`, then a hello and a forged capture, and records every header
     and message it is sent."""
 
-    def __init__(self, proof):
+    def __init__(self, proof, first=None):
         from websockets.sync.server import serve
 
         self.proof = proof
+        self.first = first  # a first message of its own instead of a challenge
         self.headers = []
         self.messages = []
         self.connections = threading.Semaphore(0)
@@ -51,8 +52,9 @@ class Impostor:
         nonce = ws.request.headers.get(events.NONCE_HEADER, "")
         server_nonce = events.new_nonce()
         try:
-            ws.send(json.dumps({"type": "challenge", "stream": events.STREAM_VERSION, "nonce": server_nonce,
-                                "proof": self.proof(nonce, server_nonce, self.port)}))
+            ws.send(self.first if self.first is not None else json.dumps({
+                "type": "challenge", "stream": events.STREAM_VERSION, "nonce": server_nonce,
+                "proof": self.proof(nonce, server_nonce, self.port)}))
             ws.send(json.dumps({"type": "hello", "stream": events.STREAM_VERSION, "pid": os.getpid()}))
             ws.send(json.dumps({"type": "capture", "capture": {
                 "capture_id": "forged", "verified": True, "response": {"kind": "code", "code": "forged-code"}}}))
@@ -109,8 +111,8 @@ def run_dir(tmp_path, monkeypatch):
 def impostor(request):
     started = []
 
-    def start(proof):
-        fake = Impostor(proof)
+    def start(proof, first=None):
+        fake = Impostor(proof, first)
         started.append(fake)
         return fake
 
@@ -128,9 +130,17 @@ def advertise(run_dir, port, token=TOKEN):
     return path
 
 
-@pytest.mark.parametrize("kind", sorted(IMPOSTORS))
+# Impostors that do not even try the challenge: what they send first.
+OPENINGS = {
+    "a hello instead of a challenge": json.dumps({"type": "hello", "stream": events.STREAM_VERSION, "pid": 1}),
+    "not JSON": "hello?",
+    "a JSON list": "[1, 2]",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(IMPOSTORS) + sorted(OPENINGS))
 def test_an_impostor_on_the_advertised_port_never_receives_the_token(run_dir, impostor, kind):
-    fake = impostor(IMPOSTORS[kind])
+    fake = impostor(IMPOSTORS.get(kind, random_proof), OPENINGS.get(kind))
     advertise(run_dir, fake.port)
     statuses = []
     capture = stream_client.wait_for_capture(timeout=1.5, state="flow-state", claim=True,
@@ -140,7 +150,7 @@ def test_an_impostor_on_the_advertised_port_never_receives_the_token(run_dir, im
     assert "untrusted" in statuses and "connected" not in statuses
     assert fake.messages == []  # no proof, no claim: nothing after the nonce
     assert TOKEN not in fake.wire() and "flow-state" not in fake.wire()
-    (headers,) = fake.headers[:1]
+    (headers,) = fake.headers  # tried once, then that advertise file is ignored
     assert not any(name.lower() == "authorization" for name, _ in headers)
 
 
@@ -210,8 +220,65 @@ def test_a_client_that_never_proves_itself_is_dropped(tmp_path, monkeypatch):
         assert asyncio.run(asyncio.wait_for(silent(), WAIT_S)) == (events.CLOSE_AUTH, "authentication failed")
         # The host's side finishes closing just after the client has seen the close.
         deadline = time.monotonic() + WAIT_S
-        while stream._connections and time.monotonic() < deadline:
+        while stream._pending and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert stream._connections == 0 and not stream._clients
+        assert not stream._pending and not stream._clients
     finally:
         stream.stop()
+
+
+def test_connections_that_never_prove_themselves_cannot_lock_out_a_real_client(tmp_path, monkeypatch):
+    """Another local user may open connections without the token and hold them: they
+    never take a subscriber's place, and beyond MAX_PENDING the oldest is dropped, so a
+    real client still gets in."""
+    monkeypatch.setattr(events, "MAX_PENDING", 4)
+    monkeypatch.setattr(events, "MAX_CLIENTS", 2)
+    host = FakeHost()
+    run = tmp_path / "run"
+    stream = events.EventStream(host, str(run)).start()
+    assert stream.ready.wait(WAIT_S) and stream.error is None
+
+    async def crowd_then_join():
+        from websockets.asyncio.client import connect
+
+        squatters = []
+        for _ in range(events.MAX_PENDING + 3):
+            ws = await connect(f"ws://127.0.0.1:{stream.port}/", proxy=None,
+                               additional_headers={events.NONCE_HEADER: events.new_nonce()})
+            await ws.recv()  # the challenge; never answered
+            squatters.append(ws)
+        advert = stream_client.Advert("-", {"pid": os.getpid(), "port": stream.port, "token": stream.token})
+        most_pending = len(stream._pending)
+        joined = []
+        for _ in range(events.MAX_CLIENTS):
+            ws, hello = await stream_client._open(advert, WAIT_S)
+            assert hello["type"] == "hello"
+            joined.append(ws)
+        for ws in squatters + joined:
+            await ws.close()
+        return most_pending, len(joined)
+
+    try:
+        most_pending, joined = asyncio.run(asyncio.wait_for(crowd_then_join(), WAIT_S))
+        assert most_pending == events.MAX_PENDING  # the oldest made room: held, never piled up
+        assert joined == events.MAX_CLIENTS  # every real client got in despite the crowd
+    finally:
+        stream.stop()
+
+
+def test_a_host_of_an_older_codecatch_is_named_with_the_fix(run_dir):
+    """A stream-1 host (the browser still runs the codecatch from before an update)
+    answers 401 to a client without its token: restart the browser, not "no host"."""
+    from websockets.sync.server import serve
+
+    def stream_1(connection, request):
+        return connection.respond(401, "Refused: no token.\n")
+
+    server = serve(lambda ws: None, "127.0.0.1", 0, process_request=stream_1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        advertise(run_dir, server.socket.getsockname()[1])
+        ((_advert, ok, message),) = stream_client.probe_hosts(timeout=WAIT_S, folder=str(run_dir))
+    finally:
+        server.shutdown()
+    assert not ok and "runs an older codecatch (stream 1): restart the browser" in message

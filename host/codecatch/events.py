@@ -40,7 +40,8 @@ MAX_STATE = 512
 RUNTIME_ENV = "CODECATCH_RUNTIME_DIR"
 ADVERT_PREFIX = "host-"
 NONCE_HEADER = "X-Codecatch-Nonce"  # the client's nonce, in the upgrade request
-AUTH_TIMEOUT_S = 5.0  # a client that has not proven itself by then is dropped
+AUTH_TIMEOUT_S = 2.0  # a client that has not proven itself by then is dropped (a real one takes ms)
+MAX_PENDING = 64  # connections still proving themselves; a new one beyond evicts the oldest
 _NONCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 # Close codes (RFC 6455 section 7.4.1); websockets itself sends 1009 for oversized
@@ -180,7 +181,7 @@ class EventStream:
         self.ready = threading.Event()  # set once advertised (or failed)
         self.error = None
         self._clients = set()
-        self._connections = 0  # open websockets still proving themselves
+        self._pending = {}  # open websockets still proving themselves, oldest first (dict order)
         self._loop = None
         self._stop = None
         self._done = threading.Event()
@@ -308,7 +309,7 @@ class EventStream:
                                            "update codecatch.\n")
         if len(nonces) != 1 or not valid_nonce(nonces[0]):
             return connection.respond(400, f"Refused: {NONCE_HEADER} must be 22 to 128 URL-safe base64 characters.\n")
-        if len(self._clients) + self._connections >= MAX_CLIENTS:
+        if len(self._clients) >= MAX_CLIENTS:
             return connection.respond(503, "Refused: too many subscribers.\n")
         return None
 
@@ -339,14 +340,21 @@ class EventStream:
 
         from websockets.exceptions import ConnectionClosed
 
-        self._connections += 1
+        # Connections that have not proven themselves never take a subscriber's place, and
+        # cannot crowd out a real client either: beyond MAX_PENDING the oldest is dropped,
+        # and a real client proves itself within a round trip.
+        if len(self._pending) >= MAX_PENDING:
+            oldest = next(iter(self._pending))
+            self._pending.pop(oldest)
+            asyncio.get_running_loop().create_task(oldest.close(CLOSE_AUTH, "authentication failed"))
+        self._pending[connection] = None
         try:
             if not await self._authenticate(connection):
                 return
         except ConnectionClosed:
             return
         finally:
-            self._connections -= 1
+            self._pending.pop(connection, None)
         client = _Client(connection, asyncio.Queue(maxsize=QUEUE_LIMIT))
         client.queue.put_nowait(json.dumps({
             "type": "hello", "stream": STREAM_VERSION, "protocol": PROTOCOL_VERSION,

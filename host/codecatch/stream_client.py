@@ -121,30 +121,42 @@ async def _open(advert, timeout, max_size=MAX_EVENT):
     import logging
 
     from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
 
     wire_log = logging.getLogger("codecatch.stream.wire")
     wire_log.setLevel(logging.INFO)  # websockets logs frames (codes) at DEBUG
+
     client_nonce = events.new_nonce()
-    ws = await connect(
-        advert.url,
-        additional_headers={events.NONCE_HEADER: client_nonce},
-        proxy=None,  # never through a proxy from the environment
-        compression=None,
-        max_size=max_size,
-        open_timeout=timeout,
-        close_timeout=1,
-        user_agent_header=None,
-        logger=wire_log,
-    )
     try:
-        challenge = _json_object(await asyncio.wait_for(ws.recv(), timeout))
-        if challenge.get("type") != "challenge" or challenge.get("stream") != events.STREAM_VERSION:
+        ws = await connect(
+            advert.url,
+            additional_headers={events.NONCE_HEADER: client_nonce},
+            proxy=None,  # never through a proxy from the environment
+            compression=None,
+            max_size=max_size,
+            open_timeout=timeout,
+            close_timeout=1,
+            user_agent_header=None,
+            logger=wire_log,
+        )
+    except InvalidStatus as exc:
+        if exc.response.status_code == 401:  # a stream-1 host: it wants the token itself
+            raise StreamError(f"host {advert.pid} runs an older codecatch (stream 1): restart the browser so "
+                              "that it starts the codecatch installed now") from None
+        raise
+    try:
+        try:
+            challenge = _json_object(await asyncio.wait_for(ws.recv(), timeout))
+        except ValueError:
+            challenge = {}
+        if challenge.get("type") == "challenge" and challenge.get("stream") != events.STREAM_VERSION:
             raise StreamError(f"host {advert.pid} speaks stream {challenge.get('stream')!r}, "
                               f"not {events.STREAM_VERSION}: update codecatch")
         server_nonce = challenge.get("nonce")
         expected = None
-        if events.valid_nonce(server_nonce):
+        if challenge.get("type") == "challenge" and events.valid_nonce(server_nonce):
             expected = events.handshake_proof(advert.token, "server", advert.port, client_nonce, server_nonce)
+        # Anything but a challenge with the right proof, garbage included, is not our host.
         if expected is None or not events.proof_matches(expected, challenge.get("proof")):
             raise ImpostorError(f"the program on 127.0.0.1:{advert.port}, the port host {advert.pid} advertised, "
                                 "does not know that host's token (the host was stopped and another program "
@@ -402,7 +414,10 @@ class Subscription:
                 self.on_status("untrusted", advert)
         finally:
             settled.set()  # failed or closed: nothing more to wait for here
-            self._retry_at[advert.key] = time.monotonic() + RETRY_AFTER_S
+            # An impostor's advertise file is ignored from now on (a restarted host writes
+            # a new one); any other failure is tried again shortly.
+            self._retry_at[advert.key] = float("inf") if self._warned.get(advert.key) else \
+                time.monotonic() + RETRY_AFTER_S
             if self.connected.pop(advert.key, None) is not None and was_connected:
                 self.on_status("lost", advert)
                 if not self.connected:
