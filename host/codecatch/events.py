@@ -16,7 +16,8 @@ request, the server answers with an HMAC over it (proving it knows the token) an
 own nonce, and only then does the client answer with its own HMAC (`handshake_proof`).
 So a program that took over the port of a host killed outright learns nothing from a
 client. Any request carrying an `Origin` header, which every browser adds to a page's
-websocket, is refused.
+websocket, is refused. A client may abandon only a state it claimed on its own
+connection (the host then tells the extension to close that flow's sign-in tab).
 """
 
 import atexit
