@@ -70,6 +70,15 @@ connection.onChange((s) => {
   }
 });
 
+// The host's notices (PROTOCOL.md "Notices"). close_signin: the local client that claimed
+// a flow's state (`codecatch login`, interrupted) gave it up; its sign-in tab goes.
+connection.onNotice((notice) => {
+  if (notice.type !== 'close_signin') return;
+  flows.closeSignin(notice.state)
+    .then((closed) => log(`an abandoned sign-in: closed ${closed.length} tab(s)`))
+    .catch((err) => log(`close_signin failed: ${err?.message ?? err}`));
+});
+
 // ---- the runtime-message API (popup, options, tests) -------------------------------------
 
 const hostAnswer = (type, fields = {}) => connection.request(type, fields, { timeoutMs: CONFIG_TIMEOUT_MS })

@@ -6,7 +6,9 @@
 // Also what each sign-in page's own scripts declare (content/navigate.js), for the
 // Firefox proof of a script navigation.
 
-import { advance, declaredUris, isUserNavigation, newFlow, originOf, startedBy } from './lib/provenance.js';
+import {
+  advance, declaredUris, isUserNavigation, MAX_STATE, newFlow, noteAuthorize, originOf, startedBy,
+} from './lib/provenance.js';
 import { isNativeRedirect } from './lib/redirect.js';
 import { SIGNIN_MATCH_PATTERNS, isSigninUrl } from './lib/signin_hosts.js';
 
@@ -39,7 +41,7 @@ export class FlowBook {
         api.webNavigation.getFrame({ tabId: d.sourceTabId, frameId: d.sourceFrameId })
           .then((f) => this.#update(d.tabId, (x) => ({ ...x, opener_origin: originOf(f?.url) })), () => {});
       }
-      this.#set(d.tabId, advance(flow, d.url));
+      this.#set(d.tabId, noteAuthorize(advance(flow, d.url), d.url));
     });
     const top = (f) => (d) => { if (d.frameId === 0 && d.tabId >= 0) f(d); };
     api.webNavigation.onBeforeNavigate.addListener(top((d) => this.see(d.tabId, d.url)));
@@ -52,7 +54,7 @@ export class FlowBook {
     // Firefox's `originUrl` (a user's typed address has neither).
     api.webRequest?.onBeforeRequest?.addListener((d) => {
       if (d.frameId !== 0 || d.tabId < 0) return;
-      this.#update(d.tabId, (flow) => startedBy(advance(flow, d.url), d.initiator ?? d.originUrl));
+      this.#update(d.tabId, (flow) => noteAuthorize(startedBy(advance(flow, d.url), d.initiator ?? d.originUrl), d.url));
     }, { urls: SIGNIN_MATCH_PATTERNS, types: ['main_frame'] });
     // A redirect inside one navigation (a sign-in host sending the tab to another host).
     api.webRequest?.onBeforeRedirect?.addListener((d) => {
@@ -68,7 +70,28 @@ export class FlowBook {
 
   /** The tab's top frame went to `url`. */
   see(tabId, url) {
-    this.#update(tabId, (flow) => advance(flow, url));
+    this.#update(tabId, (flow) => noteAuthorize(advance(flow, url), url));
+  }
+
+  /**
+   * The host's `close_signin` notice: the local client that claimed `state` (`codecatch
+   * login`, interrupted) gave its flow up. Closes the tabs whose flow's first
+   * authorization request carried exactly that state, and only while each is still on
+   * its sign-in (phase `signin`, and the browser shows it on a Microsoft sign-in host
+   * now): never a tab that left for another site, never any other tab. Returns the ids
+   * of the tabs it closed.
+   */
+  async closeSignin(state) {
+    if (typeof state !== 'string' || !state || state.length > MAX_STATE) return [];
+    await this.session.ready;
+    const ids = [...this.session.flows].filter(([, f]) => f.state === state && f.phase === 'signin').map(([id]) => id);
+    const closed = [];
+    for (const id of ids) {
+      const tab = await this.api.tabs.get(id).catch(() => null);
+      if (!tab || !isSigninUrl(tab.url) || (tab.pendingUrl && !isSigninUrl(tab.pendingUrl))) continue;
+      await this.api.tabs.remove(id).then(() => closed.push(id), () => {});
+    }
+    return closed;
   }
 
   /** A sign-in page's scripts (content/navigate.js): the URIs it will navigate to. */

@@ -457,6 +457,97 @@ def test_claim_message_is_acknowledged(hosts):
     assert host.capture("abc", 2)["fill_reason"] == "opener"  # a claim is used once
 
 
+# -- abandon: Ctrl-C in `codecatch login` closes the flow's sign-in tab ------------------------
+
+
+async def _claimed(ws, state, request_id):
+    await ws.send(json.dumps({"type": "claim", "state": state, "id": request_id}))
+    assert json.loads(await ws.recv()) == {"type": "claimed", "id": request_id, "state": state}
+
+
+def test_abandon_of_a_claimed_state_tells_the_extension_and_drops_the_claim(hosts):
+    host = hosts()
+
+    async def go():
+        async with await ws_connect(host.advert["port"], host.advert["token"]) as ws:
+            await ws.recv()  # hello
+            await _claimed(ws, "flow-a", 1)
+            await _claimed(ws, "flow-b", 2)
+            await ws.send(json.dumps({"type": "abandon", "state": "flow-a", "id": "x"}))
+            assert json.loads(await ws.recv()) == {"type": "abandoned", "id": "x", "state": "flow-a"}
+
+    run_async(go())
+    # The notice to the extension: no id, nothing but its type and the state (PROTOCOL.md "Notices").
+    assert host.proc.recv() == {"type": "close_signin", "state": "flow-a"}
+    assert host.capture("flow-a")["fill_reason"] == "opener"  # its claim went with it
+    assert host.capture("flow-b", 2)["fill_reason"] == "claimed"  # the other flow's stays
+
+
+def test_abandon_of_a_state_not_claimed_on_that_connection_is_refused(hosts):
+    """One local program cannot close the sign-ins of another's flows: only the
+    connection that claimed a state may abandon it, once."""
+    from websockets.exceptions import ConnectionClosed
+
+    host = hosts()
+
+    async def refused(ws, state):
+        await ws.send(json.dumps({"type": "abandon", "state": state, "id": 9}))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await ws.recv()
+        return ws.close_code, ws.close_reason
+
+    async def go():
+        port, token = host.advert["port"], host.advert["token"]
+        async with await ws_connect(port, token) as owner:
+            await owner.recv()
+            await _claimed(owner, "theirs", 1)
+            async with await ws_connect(port, token) as other:
+                await other.recv()
+                assert await refused(other, "theirs") == (1008, "'state' was not claimed on this connection")
+            async with await ws_connect(port, token) as other:
+                await other.recv()
+                assert (await refused(other, "never-claimed"))[0] == 1008
+            # The owner may, once: its claim is gone after that.
+            await owner.send(json.dumps({"type": "abandon", "state": "theirs", "id": 3}))
+            assert json.loads(await owner.recv())["type"] == "abandoned"
+            assert (await refused(owner, "theirs"))[0] == 1008
+
+    run_async(go())
+    # Only the owner's abandon reached the extension: the next frame after it answers a ping.
+    assert host.proc.recv() == {"type": "close_signin", "state": "theirs"}
+    assert host.proc.request({"id": "p", "type": "ping"})["id"] == "p"
+
+
+def test_in_flight_abandons_a_wait_from_another_thread_bounded_by_a_silent_host(hosts, run_dir):
+    host = hosts()
+    in_flight = stream_client.InFlight()
+    ready, result = threading.Event(), []
+    waiting = threading.Thread(target=lambda: result.append(stream_client.wait_for_capture(
+        timeout=WAIT_S * 3, state="batch-flow", claim=True, on_ready=ready.set, folder=str(run_dir),
+        in_flight=in_flight)), daemon=True)
+    waiting.start()
+    assert ready.wait(WAIT_S) and len(in_flight) == 1
+    assert in_flight.abandon_all() == (1, 1)
+    assert host.proc.recv() == {"type": "close_signin", "state": "batch-flow"}
+    assert host.capture("batch-flow")["fill_reason"] == "opener"
+    waiting.join(WAIT_S)  # the capture still reaches the wait (abandoning ends no subscription)
+    assert result[0]["response"]["state"] == "batch-flow"
+
+    # A host that no longer answers (stopped) costs the caller the timeout, not a hang.
+    second = stream_client.InFlight()
+    ready.clear()
+    threading.Thread(target=lambda: stream_client.wait_for_capture(
+        timeout=WAIT_S * 3, state="flow-2", claim=True, on_ready=ready.set, folder=str(run_dir),
+        in_flight=second), daemon=True).start()
+    assert ready.wait(WAIT_S)
+    host.proc.proc.send_signal(signal.SIGSTOP)
+    try:
+        assert second.abandon_all(timeout=0.5) == (1, 0)
+    finally:
+        host.proc.proc.send_signal(signal.SIGCONT)
+
+
 def test_wait_claim_needs_state(cli):
     status, _ = cli("wait", "--claim", "--timeout", "1").finish()
     assert status == 2

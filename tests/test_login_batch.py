@@ -245,3 +245,35 @@ def test_tenant_file_lines():
         batch.parse_tenant_lines("a.test\nb.test c.test\n")
     with pytest.raises(batch.BatchError, match="line 1: '..' is not a tenant"):
         batch.parse_tenant_lines("..\n")
+
+
+def test_ctrl_c_writes_the_report_first_and_a_second_ctrl_c_skips_closing_the_tabs(batch_cli, tmp_path, monkeypatch):
+    from codecatch import batch, stream_client
+
+    def interrupted(tenants, job, parallel, on_event):  # Ctrl-C came while two sign-ins waited
+        return batch.Results([batch.Result(t, batch.INTERRUPTED, error="interrupted (Ctrl-C)") for t in tenants],
+                             interrupted=True)
+
+    def second_ctrl_c(self, timeout=None):
+        assert report.exists(), "the report must be on disk before the tabs are closed"
+        raise KeyboardInterrupt
+
+    report = tmp_path / "report.json"
+    monkeypatch.setattr(batch, "run", interrupted)
+    monkeypatch.setattr(stream_client.InFlight, "abandon_all", second_ctrl_c)
+    monkeypatch.setattr(stream_client.InFlight, "__len__", lambda self: 2)
+    out = batch_cli("--tenant", "a.test", "--tenant", "b.test", "--cache-dir", str(tmp_path / "c"),
+                    "--report", str(report))
+    assert out.exit_code == 130, out.output
+    assert [r["outcome"] for r in json.loads(report.read_text())["tenants"]] == ["interrupted", "interrupted"]
+    assert "Interrupted: 2 of 2 sign-in tabs could not be closed" in out.output
+
+
+def test_what_ctrl_c_says_of_the_sign_in_tabs():
+    from codecatch import display
+
+    assert display.abandoned_text(0, 0) is None  # nothing was waiting in the browser
+    assert display.abandoned_text(1, 1) == "Interrupted: asked the browser to close the sign-in tab still open."
+    assert display.abandoned_text(3, 3) == "Interrupted: asked the browser to close the 3 sign-in tabs still open."
+    assert display.abandoned_text(3, 1) == ("Interrupted: 2 of 3 sign-in tabs could not be closed (no browser "
+                                            "host answered in time): close them by hand.")

@@ -269,3 +269,36 @@ def test_the_event_stream_starts_after_the_warm_up_imports_in_the_same_thread(mo
     done = threading.Event()
     nativehost._warm_up(done, host=None)  # logs at debug level, never raises
     assert done.is_set() and seen["done"] is True
+
+
+def test_frames_from_two_threads_never_interleave():
+    """Replies (the main thread) and notices (the event stream's thread) share stdout: a
+    frame is written whole under one lock, even by a file that takes a few bytes a call."""
+    import threading
+    import time
+
+    from codecatch.nativehost import FrameWriter
+
+    class Trickle:
+        def __init__(self):
+            self.data = bytearray()
+
+        def write(self, view):
+            self.data += bytes(view[:5])
+            time.sleep(0)  # let the other thread in, as a partial write would
+            return min(5, len(view))
+
+    out = Trickle()
+    writer = FrameWriter(out)
+    sent = {"reply": [{"id": n, "ok": True, "result": {}} for n in range(200)],
+            "notice": [{"type": "close_signin", "state": f"state-{n}"} for n in range(200)]}
+    threads = [threading.Thread(target=lambda m=m: [writer.write(x) for x in m]) for m in sent.values()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stream, got = io.BytesIO(bytes(out.data)), []
+    while (message := protocol.read_message(stream)) is not None:
+        got.append(message)
+    assert [m for m in got if "id" in m] == sent["reply"]
+    assert [m for m in got if "id" not in m] == sent["notice"]

@@ -3,7 +3,8 @@
 // Browser APIs are injected (`connect`, timers), so node tests drive it with fake ports.
 //
 // Protocol: PROTOCOL.md (greeting `hello` with `protocol`, requests with `id`, replies
-// with `ok` and `result` or `error`).
+// with `ok` and `result` or `error`; notices, which answer no request, with `type` and
+// no `ok`).
 
 import { PROTOCOL_VERSION } from './identity.js';
 
@@ -67,6 +68,7 @@ export class NativeConnection {
   #attempts = 0; // connection attempts since the last greeting
   #failures = 0; // of those, how many failed: drives the backoff
   #listeners = new Set();
+  #noticeListeners = new Set();
 
   /**
    * @param {object} o
@@ -93,6 +95,15 @@ export class NativeConnection {
   onChange(fn) {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Calls `fn(notice)` for every notice the host sends once connected (PROTOCOL.md
+   * "Notices": a message with a string `type` and no `ok`); returns an unsubscribe function.
+   */
+  onNotice(fn) {
+    this.#noticeListeners.add(fn);
+    return () => this.#noticeListeners.delete(fn);
   }
 
   status() {
@@ -197,6 +208,11 @@ export class NativeConnection {
       for (const entry of this.#pending.values()) if (!entry.sent) this.#send(entry);
       return;
     }
+    if (!Object.hasOwn(msg, 'ok')) {
+      // A notice: every reply has `ok` (even one whose id is null), a notice never.
+      if (typeof msg.type === 'string') this.#notice(msg);
+      return;
+    }
     const entry = this.#pending.get(msg.id);
     if (!entry) return; // a late reply to a request that timed out, or id null
     this.#pending.delete(msg.id);
@@ -207,6 +223,14 @@ export class NativeConnection {
       entry.reject(Number.isInteger(e.code)
         ? new NativeError(e.code, e.name ?? 'invalid_reply', e.message ?? 'The host sent an error without a message.', { field: e.field })
         : new NativeError(null, 'invalid_reply', 'The host sent an invalid reply.'));
+    }
+  }
+
+  #notice(msg) {
+    for (const fn of this.#noticeListeners) {
+      try {
+        fn(msg);
+      } catch { /* a listener's bug must not break the connection */ }
     }
   }
 

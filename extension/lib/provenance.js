@@ -61,7 +61,8 @@ export function originOf(url) {
 // ---- the flow: who started a sign-in tab, and where it went ----------------------------
 //
 // A flow is a plain object kept per sign-in tab:
-//   {opener_tab_id, opener_origin, by_page, started_at, phase, via}
+//   {opener_tab_id, opener_origin, by_page, started_at, phase, via[, state]}
+// (`state`: its first authorization request's OAuth state, see noteAuthorize)
 // phase: 'start'   not yet on a sign-in host (it may show its opener's origin: a panel's
 //                  own redirector, or about:blank)
 //        'signin'  on sign-in hosts only, since its first sign-in page
@@ -125,6 +126,26 @@ export function startedBy(flow, initiator) {
   const origin = initiator === 'null' ? null : originOf(initiator);
   if (origin !== null && (isMicrosoftIdentityUrl(`${origin}/`) || origin === flow.opener_origin)) return flow;
   return { ...flow, phase: 'foreign', via: origin ? new URL(origin).host : 'an opaque origin' };
+}
+
+// Microsoft's authorization endpoints: /{tenant}/oauth2/v2.0/authorize, the v1
+// /{tenant}/oauth2/authorize, and the personal accounts' /oauth20_authorize.srf.
+const AUTHORIZE_PATH = /^(?:\/[^/]+\/oauth2(?:\/v2\.0)?\/authorize|\/oauth20_authorize\.srf)\/?$/i;
+export const MAX_STATE = 512; // as the host's event stream takes it (events.MAX_STATE)
+
+/**
+ * The flow with the `state` of its first authorization request to a sign-in host (null
+ * when that request carried none, or more than one, or one over MAX_STATE); once set it
+ * never changes, so a later request in the tab (another page sending it to Microsoft)
+ * cannot make the tab another flow's. What `closeSignin` goes by (flows.js).
+ */
+export function noteAuthorize(flow, url) {
+  if (flow.state !== undefined || !isSigninUrl(url)) return flow;
+  const u = new URL(url);
+  if (!AUTHORIZE_PATH.test(u.pathname)) return flow;
+  const states = u.searchParams.getAll('state');
+  const state = states.length === 1 && states[0] && states[0].length <= MAX_STATE ? states[0] : null;
+  return { ...flow, state };
 }
 
 /** True for a commit the user made (address bar, bookmark): it starts a new flow. */

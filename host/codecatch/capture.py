@@ -118,6 +118,11 @@ def take_claim(memory, state, now):
     return Memory(memory.seen, _frozen(claims)), claimed
 
 
+def drop_claim(memory, state):
+    """Return the memory without a claim on `state`: its client abandoned the flow."""
+    return Memory(memory.seen, _frozen({s: t for s, t in memory.claims.items() if s != state}))
+
+
 # -- the verdict -------------------------------------------------------------------
 
 

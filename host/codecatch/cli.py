@@ -592,7 +592,10 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
 
     import threading
 
-    receive = lg.stream_receiver()
+    from . import stream_client
+
+    in_flight = stream_client.InFlight()  # the sign-ins waiting in the browser: Ctrl-C abandons them
+    receive = lg.stream_receiver(in_flight=in_flight)
     opening = threading.Lock()
 
     def open_url(url):
@@ -626,7 +629,16 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
     with display.for_stream(sys.stdout, len(tenants)) as view:
         results = batch.run(tenants, job, parallel=parallel, on_event=view.event)
     if report_path:
-        batch.write_report(results, report_path)
+        batch.write_report(results, report_path)  # first: a resume needs it, whatever comes next
+    if results.interrupted:
+        # Ctrl-C: the sign-in tabs still waiting for the user are closed (each flow is
+        # abandoned on the hosts that hold its claim), within ABANDON_TIMEOUT_S; a second
+        # Ctrl-C skips it.
+        try:
+            asked, told = in_flight.abandon_all()
+        except KeyboardInterrupt:
+            asked, told = len(in_flight), 0
+        display.print_abandoned(sys.stdout, asked, told)
     display.print_table(sys.stdout, results)
     if report_path:
         click.echo(f"report: {report_path}", err=True)

@@ -134,6 +134,27 @@ def for_stream(stream, total):
     return Plain(lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True))
 
 
+def abandoned_text(asked, told):
+    """What Ctrl-C did to the sign-in tabs still open: `asked` flows in flight, `told` of
+    them acknowledged by a browser host (which closes their tabs); None for none."""
+    if not asked:
+        return None
+    if told == asked:
+        tabs = "sign-in tab" if asked == 1 else f"{asked} sign-in tabs"
+        return f"Interrupted: asked the browser to close the {tabs} still open."
+    return (f"Interrupted: {asked - told} of {asked} sign-in tabs could not be closed (no browser host "
+            "answered in time): close them by hand.")
+
+
+def print_abandoned(stream, asked, told):
+    from rich.console import Console
+
+    text = abandoned_text(asked, told)
+    if text:
+        Console(file=stream).print(text, style="yellow" if told == asked else "red", highlight=False,
+                                   soft_wrap=True)
+
+
 def print_table(stream, results):
     """The report as a table (tenant, outcome, how, account, expiry, AADSTS, seconds),
     then one line per tenant that did not succeed, with its hint."""

@@ -16,7 +16,8 @@ request, the server answers with an HMAC over it (proving it knows the token) an
 own nonce, and only then does the client answer with its own HMAC (`handshake_proof`).
 So a program that took over the port of a host killed outright learns nothing from a
 client. Any request carrying an `Origin` header, which every browser adds to a page's
-websocket, is refused.
+websocket, is refused. A client may abandon only a state it claimed on its own
+connection (the host then tells the extension to close that flow's sign-in tab).
 """
 
 import atexit
@@ -167,6 +168,9 @@ class _Client:
         self.connection = connection
         self.queue = queue
         self.dropped = False
+        # The states this connection claimed: the only ones it may abandon, so one local
+        # program cannot close the sign-ins of another's flows (SECURITY.md).
+        self.claims = set()
 
 
 class EventStream:
@@ -385,7 +389,7 @@ class EventStream:
         if not isinstance(request, dict):
             return CLOSE_INVALID, "a message must be a JSON object"
         kind = request.get("type")
-        if kind != "claim":
+        if kind not in ("claim", "abandon"):
             return CLOSE_POLICY, f"unknown message type {str(kind)[:40]!r}"[:120]
         state = request.get("state")
         if not isinstance(state, str) or not 0 < len(state) <= MAX_STATE:
@@ -393,9 +397,20 @@ class EventStream:
         request_id = request.get("id")
         if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, (str, int))):
             return CLOSE_POLICY, "'id' must be a string or an integer"
-        self.host.claim(state)
-        log.info("a local subscriber claimed a capture")  # the state is the flow's secret: not logged
-        self._enqueue(client, json.dumps({"type": "claimed", "id": request_id, "state": state}))
+        # The state is the flow's secret: never logged.
+        if kind == "claim":
+            self.host.claim(state)
+            client.claims.add(state)
+            log.info("a local subscriber claimed a capture")
+            self._enqueue(client, json.dumps({"type": "claimed", "id": request_id, "state": state}))
+            return None
+        if state not in client.claims:
+            log.warning("refused a local subscriber's abandon of a state it did not claim")
+            return CLOSE_POLICY, "'state' was not claimed on this connection"
+        client.claims.discard(state)
+        told = self.host.abandon(state)
+        log.info("a local subscriber abandoned its flow; the extension %s", "was told" if told else "is not connected")
+        self._enqueue(client, json.dumps({"type": "abandoned", "id": request_id, "state": state}))
         return None
 
     def _fan_out(self, text):

@@ -525,10 +525,12 @@ def paste_receiver(read_line, prompt):
     return receive
 
 
-def stream_receiver(on_status=None, folder=None):
+def stream_receiver(on_status=None, folder=None, in_flight=None):
     """The default receiver: the local event stream (issue 7, stream_client), claiming
     the state on every host (running now or started later, e.g. by the browser that
     the authorization URL opens) so the extension does not fill the code into a panel.
+    With `in_flight` (stream_client.InFlight), each wait is held there while it runs,
+    so that Ctrl-C can abandon it (the extension then closes its sign-in tab).
 
     on_status(kind) hears "no_hosts", "connected" and "lost". A wait that ends without
     any host ever connected is reported as `no_host`, not as a plain timeout: the
@@ -547,7 +549,8 @@ def stream_receiver(on_status=None, folder=None):
 
         try:
             capture = stream_client.wait_for_capture(
-                timeout=timeout, state=state, claim=True, on_ready=ready, on_status=status, folder=folder)
+                timeout=timeout, state=state, claim=True, on_ready=ready, on_status=status, folder=folder,
+                in_flight=in_flight)
         except stream_client.StreamError as exc:
             raise LoginError("no_host", str(exc), hint="Fix the folder's owner and mode, or use --paste.") from exc
         if capture is None and not seen:

@@ -74,6 +74,7 @@ class Host:
         self._memory = None  # capture.Memory: URIs seen (as hashes) and claims; made on first use
         self._lock = threading.Lock()
         self.subscribers = None  # the local event stream, when running
+        self.to_browser = None  # writes a notice to the extension (serve's FrameWriter.write)
         self.handlers = {
             "ping": self.ping,
             "parse": self.parse,
@@ -233,6 +234,29 @@ class Host:
             self._memory = judging.claim(self._memory or judging.Memory(), state, now,
                                          judging.CLAIM_TTL_S if ttl_s is None else ttl_s)
 
+    def abandon(self, state):
+        """The local client that claimed `state` gave its flow up (Ctrl-C in `codecatch
+        login`): its claim goes, and the extension is told to close that flow's sign-in
+        tab (PROTOCOL.md, "Notices"). Called from the event stream's thread; the events
+        module checked that this client claimed `state` on its connection."""
+        from . import capture as judging
+
+        with self._lock:
+            self._memory = judging.drop_claim(self._memory or judging.Memory(), state)
+        return self.notify({"type": "close_signin", "state": state})
+
+    def notify(self, notice):
+        """Send a notice (a message that answers no request) to the extension; False
+        when there is no browser to send it to."""
+        if self.to_browser is None:
+            return False
+        try:
+            self.to_browser(notice)
+        except (OSError, ValueError):  # the browser closed the port (or the file) meanwhile
+            log.debug("could not send a %s notice: the browser has gone", notice.get("type"))
+            return False
+        return True
+
     def publish(self, event):
         if self.subscribers is not None:
             try:
@@ -300,10 +324,28 @@ def _stop_event_stream():
             events.stop()
 
 
+class FrameWriter:
+    """The one way to the browser: replies from the main thread, notices from the event
+    stream's. Each frame goes out in one locked write, so two threads never interleave
+    their bytes in the framed stream."""
+
+    def __init__(self, frames):
+        self._frames = frames
+        self._lock = threading.Lock()
+
+    def write(self, message):
+        data = memoryview(protocol.encode_frame(message))
+        with self._lock:
+            while data:  # an unbuffered write may take part of a frame (a signal meanwhile)
+                data = data[self._frames.write(data):]
+
+
 def serve(stdin, frames, host=None):
     """Serve frames until the stream ends; return the exit status."""
     host = host or Host()
-    frames.write(protocol.encode_frame(protocol.hello()))
+    writer = FrameWriter(frames)
+    writer.write(protocol.hello())
+    host.to_browser = writer.write
     warmed = threading.Event()
     threading.Thread(target=_warm_up, args=(warmed, host), name="warm-up", daemon=True).start()
     while True:
@@ -321,7 +363,7 @@ def serve(stdin, frames, host=None):
         else:
             warmed.wait(10)  # bounded: a stuck import must not stop the host
             reply = host.handle_frame(body)
-        frames.write(protocol.encode_frame(reply))
+        writer.write(reply)
 
 
 def _exit_on(signum, _frame):

@@ -22,6 +22,7 @@ SCAN_INTERVAL_S = 0.25
 CONNECT_TIMEOUT_S = 2.0
 RETRY_AFTER_S = 1.0  # a host whose connection failed is tried again this much later
 READY_TIMEOUT_S = 3.0  # how long the first scan waits for hosts to acknowledge claims
+ABANDON_TIMEOUT_S = 2.0  # how long Ctrl-C waits for hosts to acknowledge an abandon
 MAX_EVENT = 2 * 1024 * 1024  # a capture is at most about 1 MiB (the native cap)
 
 
@@ -302,6 +303,9 @@ class Subscription:
         self.on_status = on_status or (lambda kind, advert: None)
         self.scan_interval = scan_interval
         self.connected = {}  # advert key -> Advert
+        self._sockets = {}  # advert key -> the open websocket, once its claims are sent
+        self._acks = {}  # id of an abandon -> the future its `abandoned` resolves
+        self._next_ack = 0
         self.last_error = {}  # advert key -> why the last connection failed (for doctor-like use)
         self._tasks = {}
         self._retry_at = {}
@@ -350,6 +354,36 @@ class Subscription:
         except asyncio.TimeoutError:
             return None
 
+    async def abandon(self, state, timeout=ABANDON_TIMEOUT_S):
+        """Give up the flow of `state`: every host this subscription claimed it on drops
+        the claim and tells its extension to close that flow's sign-in tab (PROTOCOL.md,
+        "Local event stream"). Returns how many hosts acknowledged within `timeout`; a
+        host that is gone or silent costs at most that."""
+        import asyncio
+
+        if state not in self.claims:
+            return 0
+        self.claims.remove(state)  # a host found from now on is not claimed for it either
+        waiting = []
+        for ws in list(self._sockets.values()):
+            self._next_ack += 1
+            ack_id = f"abandon-{self._next_ack}"
+            future = asyncio.get_running_loop().create_future()
+            self._acks[ack_id] = future
+            try:
+                await asyncio.wait_for(ws.send(json.dumps({"type": "abandon", "state": state, "id": ack_id})), timeout)
+            except Exception:  # closed, or stuck: that host cannot be told
+                self._acks.pop(ack_id, None)
+                continue
+            waiting.append(future)
+        if not waiting:
+            return 0
+        done, _ = await asyncio.wait(waiting, timeout=timeout)
+        for future in waiting:
+            if not future.done():
+                future.cancel()
+        return sum(1 for f in done if not f.cancelled())
+
     async def _scan_forever(self):
         import asyncio
 
@@ -388,10 +422,15 @@ class Subscription:
             ws, _hello = await _open(advert, CONNECT_TIMEOUT_S)
             async with ws:
                 waiting = set()
-                for n, state in enumerate(self.claims):
+                claimed = list(self.claims)
+                for n, state in enumerate(claimed):
                     await ws.send(json.dumps({"type": "claim", "state": state, "id": n}))
                     waiting.add(n)
                 self.connected[advert.key] = advert
+                self._sockets[advert.key] = ws
+                for state in claimed:  # abandoned while its claim was on its way here
+                    if state not in self.claims:
+                        await ws.send(json.dumps({"type": "abandon", "state": state}))
                 was_connected = True
                 self.last_error.pop(advert.key, None)
                 if not waiting:
@@ -404,6 +443,10 @@ class Subscription:
                         waiting.discard(event.get("id"))
                         if not waiting:
                             self._settle(advert, settled)
+                    elif event.get("type") == "abandoned":
+                        future = self._acks.pop(event.get("id"), None)
+                        if future is not None and not future.done():
+                            future.set_result(True)
                     elif event.get("type") in ("capture", "report"):
                         event["host_pid"] = advert.pid
                         self._queue.put_nowait(event)
@@ -414,6 +457,7 @@ class Subscription:
                 self.on_status("untrusted", advert)
         finally:
             settled.set()  # failed or closed: nothing more to wait for here
+            self._sockets.pop(advert.key, None)
             # An impostor's advertise file is ignored from now on (a restarted host writes
             # a new one); any other failure is tried again shortly.
             self._retry_at[advert.key] = float("inf") if self._warned.get(advert.key) else \
@@ -437,46 +481,106 @@ def _matches(event, state):
     return (event["capture"].get("response") or {}).get("state") == state
 
 
-async def _wait(timeout, state, claim, on_ready, on_status, folder):
+async def _wait(timeout, state, claim, on_ready, on_status, folder, in_flight=None):
     import asyncio
 
     deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
     claims = [state] if (claim and state) else []
     async with Subscription(folder, claims=claims, on_status=on_status) as sub:
-        await sub.ready(READY_TIMEOUT_S if timeout is None else min(READY_TIMEOUT_S, timeout))
-        if on_ready:
-            on_ready()
-        while True:
-            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
-            if left is not None and left <= 0:
-                return None
-            event = await sub.next_event(left)
-            if event is None:
-                return None
-            if _matches(event, state):
-                return event
+        if in_flight is not None and claims:
+            in_flight.add(state, asyncio.get_running_loop(), sub)
+        try:
+            await sub.ready(READY_TIMEOUT_S if timeout is None else min(READY_TIMEOUT_S, timeout))
+            if on_ready:
+                on_ready()
+            while True:
+                left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+                if left is not None and left <= 0:
+                    return None
+                event = await sub.next_event(left)
+                if event is None:
+                    return None
+                if _matches(event, state):
+                    return event
+        finally:
+            if in_flight is not None and claims:
+                in_flight.remove(state)
 
 
-def wait_for_event(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None):
+def wait_for_event(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None,
+                   in_flight=None):
     """Block until the next capture event (with `state`, if given); None on timeout.
 
     With `claim`, the state is claimed on every host (now and any that starts later)
     so the extension does not fill that capture into a panel. `on_ready()` is called
-    once the hosts running now have acknowledged the claim.
+    once the hosts running now have acknowledged the claim. `in_flight` (an InFlight)
+    holds the subscription while it waits, so another thread can abandon the flow.
     """
     import asyncio
 
     _check_folder(folder)
-    return asyncio.run(_wait(timeout, state, claim, on_ready, on_status, folder))
+    return asyncio.run(_wait(timeout, state, claim, on_ready, on_status, folder, in_flight))
 
 
-def wait_for_capture(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None):
+def wait_for_capture(timeout=None, state=None, claim=False, on_ready=None, on_status=None, folder=None,
+                     in_flight=None):
     """As `wait_for_event`, but return the capture result itself (it holds "response");
     the event's `source` and `host_pid` are kept under those names."""
-    event = wait_for_event(timeout, state, claim, on_ready, on_status, folder)
+    event = wait_for_event(timeout, state, claim, on_ready, on_status, folder, in_flight)
     if event is None:
         return None
     return dict(event["capture"], source=event.get("source"), host_pid=event.get("host_pid"))
+
+
+class InFlight:
+    """The claimed flows whose waits are under way, each in its own thread's event loop
+    (batch sign-ins run one per worker thread): what Ctrl-C abandons.
+
+        in_flight = InFlight()
+        # workers: wait_for_capture(..., claim=True, in_flight=in_flight)
+        # Ctrl-C, in the main thread:
+        asked, told = in_flight.abandon_all()
+    """
+
+    def __init__(self):
+        import threading
+
+        self._lock = threading.Lock()
+        self._waits = {}  # state -> (event loop, Subscription)
+
+    def add(self, state, loop, subscription):
+        with self._lock:
+            self._waits[state] = (loop, subscription)
+
+    def remove(self, state):
+        with self._lock:
+            self._waits.pop(state, None)
+
+    def __len__(self):
+        with self._lock:
+            return len(self._waits)
+
+    def abandon_all(self, timeout=ABANDON_TIMEOUT_S):
+        """Abandon every flow in flight, each in its own loop; return (flows, flows at
+        least one host acknowledged). Bounded by `timeout` altogether: a host that is
+        gone or silent, or a wait that ended meanwhile, never holds the caller longer."""
+        import asyncio
+        import concurrent.futures
+
+        with self._lock:
+            waits = list(self._waits.items())
+        futures = []
+        for state, (loop, subscription) in waits:
+            coro = subscription.abandon(state, timeout)
+            try:
+                futures.append(asyncio.run_coroutine_threadsafe(coro, loop))
+            except RuntimeError:  # that wait ended and its loop closed meanwhile
+                coro.close()
+        done, not_done = concurrent.futures.wait(futures, timeout=timeout + 0.5)
+        for future in not_done:
+            future.cancel()
+        told = sum(1 for f in done if not f.cancelled() and f.exception() is None and f.result())
+        return len(waits), told
 
 
 async def _watch(on_event, on_status, folder):

@@ -317,3 +317,21 @@ test('backoff doubles and is capped', () => {
   assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(n, { baseMs: 500, maxMs: 3000 })), [500, 1000, 2000, 3000]);
   assert.equal(backoffDelay(Infinity, { maxMs: 60000 }), 60000);
 });
+
+test('notices (a type, no ok) go to onNotice, once connected; replies never do', async () => {
+  const { conn, ports } = setup();
+  const notices = [];
+  conn.onNotice((n) => notices.push(n));
+  conn.onNotice(() => { throw new Error('a listener bug'); }); // does not stop the others
+  conn.start();
+  ports[0].hostSends({ type: 'close_signin', state: 'early' }); // before the greeting: ignored
+  ports[0].hostSends(HELLO);
+  const p = conn.request('ping');
+  ports[0].hostSends({ type: 'close_signin', state: 's1' });
+  ports[0].hostSends({ id: null, ok: false, error: { code: 16, name: 'too_large', message: 'x' } }); // a reply
+  ports[0].hostSends({ state: 's2' }); // no type: malformed, dropped
+  ports[0].hostSends({ id: ports[0].sent[0].id, ok: true, result: { pong: true } });
+  assert.deepEqual(await p, { pong: true });
+  assert.deepEqual(notices, [{ type: 'close_signin', state: 's1' }]);
+  assert.equal(conn.state, State.CONNECTED);
+});

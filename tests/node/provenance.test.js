@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import test from 'node:test';
 
 import { FlowBook } from '../../extension/flows.js';
-import { admission, advance, armedTakes, declaredUris, isUserNavigation, newFlow, proofOf } from '../../extension/lib/provenance.js';
+import {
+  admission, advance, armedTakes, declaredUris, isUserNavigation, newFlow, noteAuthorize, proofOf,
+} from '../../extension/lib/provenance.js';
 import { SessionState } from '../../extension/session_state.js';
 
 const { admission: CASES } = JSON.parse(readFileSync(new URL('../cases/provenance.json', import.meta.url), 'utf8'));
@@ -82,13 +84,26 @@ test('an armed tab takes one sign-in the user started after arming, within its l
 function fakeBrowser() {
   const listeners = {};
   const event = (name) => ({ addListener: (fn) => { (listeners[name] ??= []).push(fn); } });
+  const open = new Map(); // tab id -> {id, url}: what tabs.get answers now
   const api = {
-    tabs: { onCreated: event('created'), onRemoved: event('removed') },
+    open,
+    removed: [],
+    tabs: {
+      onCreated: event('created'), onRemoved: event('removed'),
+      get: async (id) => {
+        if (!open.has(id)) throw new Error(`No tab with id: ${id}.`);
+        return { ...open.get(id) };
+      },
+      remove: async (id) => {
+        api.removed.push(id);
+        open.delete(id);
+      },
+    },
     webNavigation: {
       onCreatedNavigationTarget: event('target'), onBeforeNavigate: event('before'), onCommitted: event('committed'),
       getFrame: async () => ({ url: 'https://evil.test/ad' }),
     },
-    webRequest: { onBeforeRedirect: event('redirect') },
+    webRequest: { onBeforeRedirect: event('redirect'), onBeforeRequest: event('request') },
     storage: { session: { get: async () => ({}), set: async () => {} } },
   };
   const fire = (name, ...args) => (listeners[name] ?? []).forEach((fn) => fn(...args));
@@ -99,7 +114,7 @@ function book(urls = {}) {
   const { api, fire } = fakeBrowser();
   const session = new SessionState(api);
   const flows = new FlowBook(api, session, { urls: new Map(Object.entries(urls).map(([k, v]) => [Number(k), v])) });
-  return { flows, fire };
+  return { flows, fire, api };
 }
 
 test('FlowBook records the opener\'s origin when the sign-in tab is created, not later', () => {
@@ -231,4 +246,81 @@ test('declaredUris: only what the script navigates to, never a literal that is o
   for (const call of [`location.replace("${uri}")`, `window.location.assign('${uri}')`, `location.href = "${uri}"`, `document.location="${uri}"`]) {
     assert.deepEqual(declaredUris(call), [uri], call);
   }
+});
+
+// ---- close_signin: the tabs of a flow its local client gave up ---------------------------
+
+const AUTHORIZE = 'https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize?client_id=x&redirect_uri=ms-appx-web%3A%2F%2Fx';
+
+test('noteAuthorize keeps the state of the first authorization request, and only of one', () => {
+  const fresh = newFlow({ now: 1 });
+  assert.equal(noteAuthorize(fresh, `${AUTHORIZE}&state=s1`).state, 's1');
+  assert.equal(noteAuthorize(fresh, 'https://login.live.com/oauth20_authorize.srf?state=p1').state, 'p1');
+  assert.equal(noteAuthorize(fresh, 'https://login.microsoftonline.com/common/oauth2/authorize?state=v1').state, 'v1');
+  const first = noteAuthorize(fresh, `${AUTHORIZE}&state=s1`);
+  assert.equal(noteAuthorize(first, `${AUTHORIZE}&state=s2`).state, 's1'); // a later request does not rename it
+  assert.equal(noteAuthorize(fresh, AUTHORIZE).state, null); // no state: none, for good
+  assert.equal(noteAuthorize(fresh, `${AUTHORIZE}&state=a&state=b`).state, null); // ambiguous
+  assert.equal(noteAuthorize(fresh, `${AUTHORIZE}&state=${'x'.repeat(513)}`).state, null);
+  // Not an authorization request, or not on a sign-in host: nothing recorded yet.
+  assert.equal(noteAuthorize(fresh, 'https://login.microsoftonline.com/appverify?state=s1'), fresh);
+  assert.equal(noteAuthorize(fresh, 'https://evil.test/contoso.com/oauth2/v2.0/authorize?state=s1'), fresh);
+  assert.equal(noteAuthorize(fresh, 'https://login.microsoftonline.com.evil.test/c/oauth2/v2.0/authorize?state=s1'), fresh);
+});
+
+/** Tabs as `codecatch login` opens them (no opener), each through its authorization URL. */
+function signinTabs(tabs) {
+  const { flows, fire, api } = book();
+  for (const [id, state] of Object.entries(tabs)) {
+    const url = `${AUTHORIZE}&state=${state}`;
+    fire('created', { id: Number(id) });
+    fire('request', { tabId: Number(id), frameId: 0, url });
+    fire('committed', { tabId: Number(id), frameId: 0, url, transitionType: 'auto_toplevel' });
+    api.open.set(Number(id), { id: Number(id), url });
+  }
+  return { flows, fire, api };
+}
+
+test('closeSignin closes the sign-in tab of that exact state, and no other tab', async () => {
+  const { flows, api } = signinTabs({ 4: 'flow-a', 5: 'flow-b', 6: 'flow-a-longer' });
+  api.open.set(1, { id: 1, url: 'https://panel.test/edit' }); // the panel: no flow of a sign-in
+  assert.deepEqual(await flows.closeSignin('flow-a'), [4]);
+  assert.deepEqual(api.removed, [4]);
+  assert.deepEqual(await flows.closeSignin('flow-'), []); // exact state only
+  assert.deepEqual(api.removed, [4]);
+});
+
+test('closeSignin leaves a tab that left the sign-in hosts, or is on its way out', async () => {
+  const { flows, fire, api } = signinTabs({ 4: 'gone', 5: 'leaving', 6: 'pending' });
+  // Tab 4 went on to its tenant's own identity provider: its flow left the sign-in.
+  fire('redirect', { tabId: 4, frameId: 0, redirectUrl: 'https://adfs.contoso.com/adfs/ls' });
+  // Tab 5's flow never knew, but the browser shows it elsewhere now.
+  api.open.set(5, { id: 5, url: 'https://www.example.com/' });
+  // Tab 6 is navigating away (Chromium's pendingUrl).
+  api.open.set(6, { id: 6, url: `${AUTHORIZE}&state=pending`, pendingUrl: 'https://www.example.com/' });
+  for (const state of ['gone', 'leaving', 'pending']) assert.deepEqual(await flows.closeSignin(state), []);
+  assert.deepEqual(api.removed, []);
+});
+
+test('closeSignin ignores a malformed notice and a tab that is already gone', async () => {
+  const { flows, fire, api } = signinTabs({ 4: 'flow-a' });
+  fire('created', { id: 7 });
+  fire('request', { tabId: 7, frameId: 0, url: AUTHORIZE }); // a sign-in with no state: its flow's is null
+  api.open.set(7, { id: 7, url: AUTHORIZE });
+  assert.equal(flows.flow(7).state, null);
+  for (const bad of [undefined, null, '', 5, ['flow-a'], { state: 'flow-a' }, 'x'.repeat(513)]) {
+    assert.deepEqual(await flows.closeSignin(bad), []);
+  }
+  api.open.delete(4); // the user closed it first
+  assert.deepEqual(await flows.closeSignin('flow-a'), []);
+  assert.deepEqual(api.removed, []);
+});
+
+test('closeSignin: a page that sends a sign-in tab to another authorization request does not rename its flow', async () => {
+  const { flows, fire, api } = signinTabs({ 4: 'mine' });
+  const theirs = `${AUTHORIZE}&state=theirs`;
+  fire('request', { tabId: 4, frameId: 0, url: theirs, initiator: 'https://login.microsoftonline.com' });
+  api.open.set(4, { id: 4, url: theirs });
+  assert.deepEqual(await flows.closeSignin('theirs'), []);
+  assert.deepEqual(await flows.closeSignin('mine'), [4]);
 });

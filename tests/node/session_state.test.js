@@ -31,3 +31,15 @@ test('the flows of sign-in tabs survive a worker restart', async () => {
   assert.equal(after.flows.get(6).phase, 'left');
 });
 
+
+test('a flow\'s state (what close_signin goes by) survives a worker restart, in storage.session only', async () => {
+  const api = fakeApi(); // no storage.local at all: touching it would throw
+  const before = new SessionState(api);
+  await before.ready;
+  before.setFlow(7, { opener_tab_id: null, opener_origin: null, by_page: false, started_at: 3, phase: 'signin', via: null, state: 'flow-a' });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(api.data.flows['7'].state, 'flow-a');
+  const after = new SessionState(api);
+  await after.ready;
+  assert.equal(after.flows.get(7).state, 'flow-a');
+});
