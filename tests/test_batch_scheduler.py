@@ -2,6 +2,7 @@
 functions that block on events the test controls, so every check is about order and
 concurrency, never about time."""
 
+import os
 import threading
 
 import pytest
@@ -127,3 +128,23 @@ def test_the_report_never_holds_a_token_and_csv_cells_are_not_formulas(tmp_path)
     # A spreadsheet would run a cell that starts with = + - or @: the CSV quotes it as text.
     row = (tmp_path / "r.csv").read_text().splitlines()[1]
     assert "'=HYPERLINK" in row and ",=HYPERLINK" not in row
+
+
+def test_the_cache_folder_is_made_private_and_a_foreign_or_linked_one_is_refused(tmp_path):
+    made = batch.prepare_cache_dir(str(tmp_path / "new"))
+    assert oct(os.stat(made).st_mode & 0o777) == "0o700"
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    batch.prepare_cache_dir(str(shared))
+    assert oct(shared.stat().st_mode & 0o777) == "0o700"  # others could have planted a cache
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    with pytest.raises(batch.BatchError, match="is a symbolic link"):
+        batch.prepare_cache_dir(str(link))
+    if os.geteuid() == 0:  # CI runs as root: a folder of another user's for real
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        os.chown(theirs, 65534, -1)
+        with pytest.raises(batch.BatchError, match="belongs to another user"):
+            batch.prepare_cache_dir(str(theirs))

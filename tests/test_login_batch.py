@@ -277,3 +277,27 @@ def test_what_ctrl_c_says_of_the_sign_in_tabs():
     assert display.abandoned_text(3, 3) == "Interrupted: asked the browser to close the 3 sign-in tabs still open."
     assert display.abandoned_text(3, 1) == ("Interrupted: 2 of 3 sign-in tabs could not be closed (no browser "
                                             "host answered in time): close them by hand.")
+
+
+def test_with_no_browser_host_the_batch_stops_waiting_after_the_first_tenant(idp, ca, tmp_path, monkeypatch):
+    """No codecatch host ever ran (no browser with the extension): the first tenant
+    waits its --timeout and fails `no_host`; the others are not tried, so 50 tenants do
+    not each wait that long."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("CODECATCH_RUNTIME_DIR", str(runtime))
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    report = tmp_path / "r.json"
+    out = CliRunner().invoke(cli.main, [
+        "login", "--client", "teams-powershell", "--authority-host", idp.host, "--ca-bundle", ca,
+        "--tenant", "silent.test", "--tenant", "mfa.test", "--tenant", "cmsi.test", "--parallel", "1",
+        "--cache-dir", str(tmp_path / "c"), "--timeout", "1", "--report", str(report)])
+    assert out.exit_code == 1, out.output
+    rows = json.loads(report.read_text())["tenants"]
+    assert [r["outcome"] for r in rows] == ["failed"] * 3
+    assert rows[0]["error"].startswith("No browser host of codecatch was running during the ")
+    assert [r["error"] for r in rows[1:]] == ["Not tried: no browser host of codecatch ran during an earlier "
+                                              "tenant's wait."] * 2
+    assert "codecatch doctor" in rows[1]["hint"]
+    assert len(opened) == 1  # only the first tenant's sign-in was opened

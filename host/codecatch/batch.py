@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import stat
 import threading
 import time
 
@@ -122,13 +123,23 @@ def cache_path(folder, tenant):
 
 
 def prepare_cache_dir(folder):
-    """Create the cache folder (0700) if needed; refuse one that is not a folder."""
+    """Create the cache folder (0700) if needed; an existing one must be a folder of this
+    user's, not a link, and is made 0700: another user who could write there could plant
+    a cache that the next run takes for a tenant's own (`cached`)."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise BatchError(f"--cache-dir: {folder} is a file, not a folder.")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise BatchError(f"--cache-dir: cannot create {folder}: {exc.strerror or exc}") from None
+    if os.name == "posix":
+        st = os.lstat(folder)
+        if stat.S_ISLNK(st.st_mode):
+            raise BatchError(f"--cache-dir: {folder} is a symbolic link; name the folder itself.")
+        if st.st_uid != os.getuid():
+            raise BatchError(f"--cache-dir: {folder} belongs to another user; use a folder of your own.")
+        if st.st_mode & 0o077:
+            os.chmod(folder, 0o700)
     return folder
 
 

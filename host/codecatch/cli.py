@@ -595,7 +595,15 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
     from . import stream_client
 
     in_flight = stream_client.InFlight()  # the sign-ins waiting in the browser: Ctrl-C abandons them
-    receive = lg.stream_receiver(in_flight=in_flight)
+    said = set()  # the stream's news, each kind once for the whole batch (from the workers' threads)
+    no_host = threading.Event()  # a sign-in waited its whole --timeout and no browser host ever ran
+
+    def on_status(kind):
+        if kind in ("untrusted", "lost") and kind not in said:
+            said.add(kind)
+            _login_stream_status(kind)
+
+    receive = lg.stream_receiver(on_status=on_status, in_flight=in_flight)
     opening = threading.Lock()
 
     def open_url(url):
@@ -611,6 +619,12 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
 
     def job(tenant, phase):
         started = time.monotonic()
+        if no_host.is_set():
+            # The tenants after it would wait as long for nothing: they fail at once.
+            return batch.failed(tenant, lg.LoginError(
+                "no_host", "Not tried: no browser host of codecatch ran during an earlier tenant's wait.",
+                hint="Open the browser with the codecatch extension (`codecatch doctor` checks the set-up), "
+                     "then rerun: tenants with a token are skipped."), 0.0)
         seen = []
 
         def on_phase(name):
@@ -621,6 +635,8 @@ def _login_many(ctx, settings_args, tenants, tenant_file, cache_dir, parallel, r
             result = lg.login(lg.settings(tenant=tenant, **settings_args), receive, open_url,
                               cache_path=batch.cache_path(cache_dir, tenant), on_phase=on_phase, **login_args)
         except lg.LoginError as exc:
+            if exc.reason == "no_host":
+                no_host.set()
             how = ("interactive" if "interactive" in seen or login_args["prompt"] != "none" else "none") \
                 if ("browser" in seen or "interactive" in seen) else None
             return batch.failed(tenant, exc, time.monotonic() - started, sign_in=how)
