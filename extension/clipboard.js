@@ -50,6 +50,8 @@ export async function clearFromBackground(api, sha256) {
   if (!api.offscreen) {
     const now = await navigator.clipboard.readText();
     if (await sha256Hex(now) !== sha256) return 'changed';
+    // Read again: the user may have copied something while the hash was computed.
+    if (await navigator.clipboard.readText() !== now) return 'changed';
     await navigator.clipboard.writeText('');
     return 'cleared';
   }
@@ -59,8 +61,8 @@ export async function clearFromBackground(api, sha256) {
 }
 
 /**
- * What codecatch put on the clipboard, cleared when its code expires, only if the
- * clipboard still holds it. One record at a time (the latest copy replaces it), kept
+ * What codecatch put on the clipboard, cleared when its code expires, or when codecatch
+ * copies the next one, only if the clipboard still holds it. One record at a time, kept
  * in storage.session as a hash and a time, so it outlives the worker's sleep; an alarm
  * wakes the worker for it (alarms fire 30 s after creation at the soonest in a packed
  * Chromium extension: a copy in a code's last seconds is cleared up to 30 s late).
@@ -95,6 +97,16 @@ export class ClipboardGuard {
     if (!SHA256_HEX.test(String(sha256))) return Promise.reject(new Error('Not a SHA-256 in hex.'));
     if (!Number.isFinite(expiresAt)) return Promise.reject(new Error('No expiry time for the copied code.'));
     return this.#serial(async () => {
+      // The previous copy goes now, if the clipboard still holds it: the new copy would
+      // replace it anyway, and should that write fail, no record would be left to clear it.
+      const previous = (await this.storage.get(RECORD_KEY))[RECORD_KEY];
+      if (previous && previous.sha256 !== sha256) {
+        try {
+          await this.clearIf(previous.sha256);
+        } catch (err) {
+          this.log(`clipboard not cleared: ${err?.message ?? err}`);
+        }
+      }
       await this.storage.set({ [RECORD_KEY]: { sha256, clear_at: expiresAt } });
       await this.alarms.create(CLEAR_ALARM, { when: expiresAt });
     });

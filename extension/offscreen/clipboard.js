@@ -38,7 +38,11 @@ function read() {
 }
 
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
-  if (sender.id !== api.runtime.id) return undefined;
+  // Only the extension's own pages (the background): never a content script, which
+  // carries the same id but runs in a web page's tab.
+  if (sender.id !== api.runtime.id || sender.tab || !String(sender.url ?? '').startsWith(api.runtime.getURL(''))) {
+    return undefined;
+  }
   if (message?.type === 'codecatch-offscreen-copy') {
     sendResponse({ ok: write(String(message.text ?? '')) });
     return undefined;
@@ -51,6 +55,7 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     }
     sha256Hex(now).then((hash) => {
       if (hash !== message.sha256) return 'changed';
+      if (read() !== now) return 'changed'; // the user copied something while it was hashed
       return write('') ? 'cleared' : 'failed';
     }).then((outcome) => sendResponse({ outcome }));
     return true; // answered after the hash

@@ -82,6 +82,18 @@ test('the next copy replaces the record: the first code\'s expiry clears nothing
   assert.equal(box.text, '');
 });
 
+test('the next copy clears the previous one first: should its write fail, the old code is not left behind', async () => {
+  const { guard, box, copy, now } = rig();
+  await copy(URL_A, now() + 60_000);
+  await guard.wrote(URL_B, now() + 120_000); // the write of URL_B then fails: it never lands
+  assert.equal(box.text, '', 'the first code was cleared when the next copy began');
+  // But what the user copied in between is theirs, and stays.
+  await copy(URL_A, now() + 60_000);
+  box.text = 'the user\'s own text';
+  await guard.wrote(URL_B, now() + 120_000);
+  assert.equal(box.text, 'the user\'s own text');
+});
+
 test('only a hash and a time are stored, never the text', async () => {
   const { stored, copy, now } = rig();
   await copy(URL_A, now() + 60_000);
