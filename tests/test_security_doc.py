@@ -57,3 +57,12 @@ def test_every_claim_names_a_test():
         assert claims, title
         for claim in claims:
             assert re.search(r"tests/|::\w+|`test_\w+`", claim), f"{title}: a claim with no test: {claim[:160]!r}"
+
+
+def test_every_bare_test_name_in_security_md_exists_somewhere():
+    """A name given without its file (`test_scenario`) must still be a test of the suite."""
+    text = (REPO / "SECURITY.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_\w+)`", text))
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("test_*.py"))
+    missing = sorted(n for n in named if not re.search(rf"^(?:async )?def {n}\(", sources, re.M))
+    assert named and missing == []
