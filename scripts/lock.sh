@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the hashed locks in requirements/ from setup.cfg and requirements/build.in.
-# Needs uv (`python3 -m pip install uv`). Run it after changing a dependency in setup.cfg;
+# Needs uv: `.venv/bin/python -m pip install uv` (used from .venv when there), or
+# `pipx install uv`; or name one with UV=PATH. Run it after changing a dependency in setup.cfg;
 # tests/test_lock.py fails until you do.
 #
 #   run.txt   what the native host and the command line need at run time
@@ -8,6 +9,7 @@
 #   test.txt  run.txt, the demo's and the tests' extras (the README's test line, CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${UV:-}" ] && [ -x .venv/bin/uv ]; then UV=.venv/bin/uv; fi
 uv=${UV:-uv}
 lock() {
   local out=$1; shift

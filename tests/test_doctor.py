@@ -115,7 +115,10 @@ def test_missing_manifest_and_missing_profile(tmp_path, env):
     assert name == "manifest present" and "Specified native messaging host not found." in c["message"]
     assert c["fix"] == f"codecatch install --browser chromium --user-data-dir {p}"
     code, result = run_doctor(env, "--user-data-dir", str(tmp_path / "nope"))
-    assert code == 1 and failing(result)[0][0] == "profile folder"
+    ((name, c),) = failing(result)
+    assert code == 1 and name == "profile folder" and "no host is registered" in c["message"]
+    # The fix is install (which works before the browser ever started), not "start it once".
+    assert c["fix"] == f"codecatch install --browser chromium --user-data-dir {tmp_path / 'nope'}"
 
 
 def test_no_browser_found_exits_non_zero(env):

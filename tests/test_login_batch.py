@@ -301,3 +301,6 @@ def test_with_no_browser_host_the_batch_stops_waiting_after_the_first_tenant(idp
                                               "tenant's wait."] * 2
     assert "codecatch doctor" in rows[1]["hint"]
     assert len(opened) == 1  # only the first tenant's sign-in was opened
+    # On screen, what happened and what to do, on one line (not the hint alone).
+    assert any("No browser host of codecatch was running" in line and "codecatch doctor" in line
+               for line in out.output.splitlines()), out.output

@@ -515,7 +515,8 @@ def login(ctx, client, client_id, redirect_uri, tenants, scopes, authority_host,
     authority (or a proxy on the way) cannot be reached or did not answer in time,
     130 interrupted.
 
-    Several tenants (--tenant repeated, or --tenant-file; --cache-dir required): no
+    Several tenants (--tenant repeated, --tenant-file, or --cache-dir, which --tenant-file
+    and a repeated --tenant need): no
     token is printed; a live view, then a report table, go to stdout (--report FILE
     also writes it). Exit status: 0 every tenant has a token, 1 any failed, 2 unusable
     input or options, 130 interrupted (the report so far is written). See docs/login.md.
@@ -727,7 +728,7 @@ def watch(as_json, reveal):
 
 @main.command()
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
-              help="Give up after S seconds (exit 3). Default: wait forever.")
+              help="Give up after S seconds (exit 3; 4 when no browser host ran). Default: wait forever.")
 @click.option("--format", "fmt", type=click.Choice(["url", "code", "json"]), default="url", show_default=True,
               help="url: the https URL to paste; code: the bare code; json: the whole capture.")
 @click.option("--state", default=None, help="Wait for the capture with this OAuth state only.")

@@ -33,11 +33,20 @@ def outcome_text(result):
         return result.error or "interrupted"
     else:
         text = "failed" + (f" {result.aadsts}" if result.aadsts else "")
-        detail = result.hint or result.error
+        detail = why(result, with_number=False)
         return f"{text}: {detail}" if detail else text
     if result.account:
         text += f" as {result.account}"
     return text
+
+
+def why(result, with_number=True):
+    """Why a tenant failed, in words: with an AADSTS number, its hint (which explains it);
+    without one (the network, no browser host), what happened and then what to do."""
+    if result.aadsts:
+        detail = result.hint or result.error or ""
+        return f"{result.aadsts}: {detail}" if with_number else detail
+    return " ".join(part for part in (result.error, result.hint) if part)
 
 
 class Plain:
@@ -180,8 +189,7 @@ def print_table(stream, results):
     (Console(file=stream, width=natural) if natural > console.width else console).print(table)
     for r in results:
         if not r.ok:
-            text = Text.assemble((f"{r.tenant}: ", "bold"), f"{r.aadsts + ': ' if r.aadsts else ''}"
-                                 f"{r.hint or r.error or r.outcome}")
+            text = Text.assemble((f"{r.tenant}: ", "bold"), why(r) or r.outcome)
             console.print(text, highlight=False)
     failed = sum(r.outcome == batch.FAILED for r in results)
     interrupted = sum(r.outcome == batch.INTERRUPTED for r in results)

@@ -333,8 +333,10 @@ def _diagnose_one(loc, layout, extension_ids, record, timeout, run_host, stream=
             add("profile folder", WARN, f"{loc.profile} does not exist: {b.label} is not installed for this "
                                        "user, or was never started; checking its manifest anyway", start)
         else:
-            add("profile folder", FAIL, f"{loc.profile} does not exist: {b.label} is not installed for this "
-                                       "user, or was never started", start)
+            # Neither the profile nor the manifest: `install` sets up a browser never started
+            # (it makes the folder), and starting the browser alone would not register the host.
+            add("profile folder", FAIL, f"{loc.profile} does not exist and no host is registered for "
+                                       f"{b.label}: it was never started, or not for this user", fix())
             skip_rest("profile folder")
             return d
 
