@@ -799,3 +799,16 @@ def test_no_private_runtime_folder_is_a_clear_exit_4(cli, monkeypatch):
 
     result = CliRunner().invoke(main, ["wait", "--timeout", "1"])
     assert result.exit_code == 4 and "XDG_RUNTIME_DIR" in result.output
+
+
+def test_ctrl_c_on_one_claimed_wait_abandons_its_flow(hosts, cli):
+    """`codecatch login` (one tenant) and `wait --claim` wait for one flow: Ctrl-C gives it
+    up on the host, which tells the extension to close that flow's sign-in tab."""
+    host = hosts()
+    wait = cli("wait", "--state", "one-flow", "--claim", "--timeout", str(WAIT_S))
+    wait.listening_to(host)
+    assert wait.interrupt() == 130
+    notices = queue.Queue()  # read in a thread: without the notice, fail, never hang
+    threading.Thread(target=lambda: notices.put(host.proc.recv()), daemon=True).start()
+    assert notices.get(timeout=WAIT_S) == {"type": "close_signin", "state": "one-flow"}
+    assert host.capture("one-flow")["fill_reason"] == "opener"  # the claim went with it

@@ -502,6 +502,16 @@ async def _wait(timeout, state, claim, on_ready, on_status, folder, in_flight=No
                     return None
                 if _matches(event, state):
                     return event
+        except asyncio.CancelledError:
+            # Ctrl-C during one sign-in (`codecatch login`, `wait --claim`): its flow is
+            # abandoned, so the extension closes its sign-in tab; a batch does this itself
+            # for all its flows (InFlight). A second Ctrl-C cuts it short.
+            if claims and in_flight is None:
+                try:
+                    await asyncio.wait_for(sub.abandon(state), ABANDON_TIMEOUT_S + 0.5)
+                except (Exception, asyncio.CancelledError):
+                    pass
+            raise
         finally:
             if in_flight is not None and claims:
                 in_flight.remove(state)
