@@ -519,6 +519,14 @@ def test_abandon_of_a_state_not_claimed_on_that_connection_is_refused(hosts):
     assert host.proc.request({"id": "p", "type": "ping"})["id"] == "p"
 
 
+def _stopped(pid):
+    """Whether every thread of process `pid` is stopped (Linux: state T in /proc)."""
+    tasks = f"/proc/{pid}/task"
+    from pathlib import Path
+
+    return all(Path(tasks, t, "stat").read_text().rsplit(")", 1)[1].split()[0] == "T" for t in os.listdir(tasks))
+
+
 def test_in_flight_abandons_a_wait_from_another_thread_bounded_by_a_silent_host(hosts, run_dir):
     host = hosts()
     in_flight = stream_client.InFlight()
@@ -542,6 +550,9 @@ def test_in_flight_abandons_a_wait_from_another_thread_bounded_by_a_silent_host(
         in_flight=second), daemon=True).start()
     assert ready.wait(WAIT_S)
     host.proc.proc.send_signal(signal.SIGSTOP)
+    # The signal is delivered when the kernel next schedules the host: until it shows as
+    # stopped, it could still answer (a race the parallel load runs found).
+    until(lambda: _stopped(host.proc.proc.pid), "the host to be stopped")
     try:
         assert second.abandon_all(timeout=0.5) == (1, 0)
     finally:

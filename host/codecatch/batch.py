@@ -21,11 +21,10 @@ import io
 import json
 import os
 import re
-import stat
 import threading
 import time
 
-from .files import write_atomic
+from .files import NotPrivate, private_dir, write_atomic
 
 DEFAULT_PARALLEL = 3
 MAX_PARALLEL = 16  # each sign-in holds a stream subscription; a host takes 32 subscribers
@@ -129,18 +128,11 @@ def prepare_cache_dir(folder):
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise BatchError(f"--cache-dir: {folder} is a file, not a folder.")
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        return private_dir(folder)
+    except NotPrivate as exc:
+        raise BatchError(f"--cache-dir: {exc}; use a folder of your own.") from None
     except OSError as exc:
         raise BatchError(f"--cache-dir: cannot create {folder}: {exc.strerror or exc}") from None
-    if os.name == "posix":
-        st = os.lstat(folder)
-        if stat.S_ISLNK(st.st_mode):
-            raise BatchError(f"--cache-dir: {folder} is a symbolic link; name the folder itself.")
-        if st.st_uid != os.getuid():
-            raise BatchError(f"--cache-dir: {folder} belongs to another user; use a folder of your own.")
-        if st.st_mode & 0o077:
-            os.chmod(folder, 0o700)
-    return folder
 
 
 # --- results from login ----------------------------------------------------------------------

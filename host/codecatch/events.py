@@ -23,7 +23,6 @@ connection (the host then tells the extension to close that flow's sign-in tab).
 import atexit
 import json
 import os
-import stat
 import threading
 import time
 
@@ -120,17 +119,12 @@ def runtime_dir():
 
 def ensure_private_dir(path):
     """Create `path` 0700, or check that an existing one is ours and private."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    if os.name != "posix":
-        return path  # per-user profile folders; POSIX modes do not apply
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode):
-        raise RuntimeDirError(f"{path} is not a folder")
-    if st.st_uid != os.getuid():
-        raise RuntimeDirError(f"{path} belongs to another user")
-    if st.st_mode & 0o077:
-        os.chmod(path, 0o700)
-    return path
+    from .files import NotPrivate, private_dir
+
+    try:
+        return private_dir(path)
+    except NotPrivate as exc:
+        raise RuntimeDirError(str(exc)) from None
 
 
 def advert_path(folder, pid=None):
