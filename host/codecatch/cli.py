@@ -180,10 +180,11 @@ def _ask_flatpak_escape(targets):
     if not held or not _can_ask():
         return False
     labels = ", ".join(t.browser.label for t in held)
+    from .install.installer import FLATPAK_RISK
+
     return click.confirm(
         f"{labels}: reaching codecatch's host from a Flatpak browser takes a permission "
-        "(talk to org.freedesktop.Flatpak) that lets the browser, and any page that breaks into it, "
-        "run any command as you outside its sandbox: a full sandbox escape. Set it up anyway?",
+        f"(talk to org.freedesktop.Flatpak) that lets {FLATPAK_RISK}. Set it up anyway?",
         default=False, err=True)
 
 

@@ -17,7 +17,7 @@ from codecatch.redirect import CODE_LIFETIME_S
 
 from .late_host import EXPIRES_IN_S, use_late_host
 from .scenarios import issued_for, wait_for
-from .test_ui import OPTIONS, TEAMS, field, open_popup, panel_and_unrelated_signin
+from .test_ui import TEAMS, clipboard, copy_when_no_panel, filled_panel, open_popup
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,6 @@ def chromium_profile(tmp_path, browser_env):
     return profile
 
 
-def clipboard(page):
-    return page.evaluate("navigator.clipboard.readText()")
-
-
 def pending(page):
     """The record of what to clear (storage.session), or None."""
     return page.evaluate("chrome.storage.session.get('clipboard').then((s) => s.clipboard ?? null)")
@@ -45,15 +41,7 @@ def pending(page):
 def copied_when_no_panel(context, site):
     """The options page, 'copy when no panel' on, and a sign-in no panel is tied to:
     returns (options page, issued code) once its URL is on the clipboard."""
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    options = context.new_page()
-    options.goto(OPTIONS)
-    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
-    options.get_by_label("Copy the https URL to the clipboard when no panel is tied to the sign-in").check()
-    expect(options.locator("#config-status")).to_have_text("Saved.")
-    _panel, signin, state = panel_and_unrelated_signin(context, site)
-    signin.click("#idSIButton9", no_wait_after=True)
-    issued = issued_for(site, state)
+    options, issued = copy_when_no_panel(context, site)
     assert wait_for(lambda: clipboard(options) == issued.https_url, 10.0), clipboard(options)[:40]
     return options, issued
 
@@ -82,13 +70,7 @@ def test_what_the_user_copied_since_is_left_alone(chromium_context, site):
 
 
 def test_a_code_copied_by_hand_in_the_popup_is_cleared_when_it_expires(chromium_context, site):
-    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
-    panel = chromium_context.new_page()
-    panel.goto(site.panel_url("panel.test", outcome="302"))
-    state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
-    panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
-    issued = issued_for(site, state)
-    assert wait_for(lambda: field(panel) == issued.https_url, 10.0)
+    panel, issued = filled_panel(chromium_context, site)
 
     popup = open_popup(chromium_context, over=panel)
     popup.locator("#capture").get_by_role("button", name="Copy code").click()

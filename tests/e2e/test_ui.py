@@ -68,6 +68,37 @@ def field(page, element_id=AUTH_FIELD_ID):
     return page.evaluate("(id) => document.getElementById(id).value", element_id)
 
 
+def clipboard(page):
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def filled_panel(context, site):
+    """A panel whose sign-in ended in Microsoft's 302 and whose field was filled, with the
+    clipboard open to the test: (panel page, issued code)."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    panel = context.new_page()
+    panel.goto(site.panel_url("panel.test", outcome="302"))
+    state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
+    panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
+    issued = issued_for(site, state)
+    assert wait_for(lambda: field(panel) == issued.https_url, 10.0)
+    return panel, issued
+
+
+def copy_when_no_panel(context, site):
+    """The options page with "copy the https URL when no panel is tied to the sign-in"
+    on, then a sign-in no panel is tied to: (options page, issued code)."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    options = context.new_page()
+    options.goto(OPTIONS)
+    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
+    options.get_by_label("Copy the https URL to the clipboard when no panel is tied to the sign-in").check()
+    expect(options.locator("#config-status")).to_have_text("Saved.")
+    _panel, signin, state = panel_and_unrelated_signin(context, site)
+    signin.click("#idSIButton9", no_wait_after=True)
+    return options, issued_for(site, state)
+
+
 def status(ext_page):
     return ext_page.evaluate("chrome.runtime.sendMessage({type: 'status'})")
 
@@ -148,13 +179,7 @@ def test_paste_garbage_gets_the_hosts_message(chromium_context):
 
 
 def test_latest_capture_countdown_copy_and_clear(chromium_context, site):
-    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
-    panel = chromium_context.new_page()
-    panel.goto(site.panel_url("panel.test", outcome="302"))
-    state = panel.get_attribute(f"#{SIGNIN_LINK_ID}", "data-state")
-    panel.click(f"#{SIGNIN_LINK_ID}", no_wait_after=True)
-    issued = issued_for(site, state)
-    assert wait_for(lambda: field(panel) == issued.https_url, 10.0)
+    panel, issued = filled_panel(chromium_context, site)
 
     popup = open_popup(chromium_context, over=panel)
     capture = popup.locator("#capture")
@@ -380,15 +405,5 @@ def test_host_missing_message(context_without_host):
 def test_copy_when_no_panel(chromium_context, site):
     """Options: 'copy the https URL when no panel is tied to the sign-in' puts the URL
     on the clipboard by itself (an offscreen document in Chromium)."""
-    chromium_context.grant_permissions(["clipboard-read", "clipboard-write"])
-    options = chromium_context.new_page()
-    options.goto(OPTIONS)
-    expect(options.locator("#config-status")).to_contain_text("saved in the codecatch host", timeout=10_000)
-    options.get_by_label("Copy the https URL to the clipboard when no panel is tied to the sign-in").check()
-    expect(options.locator("#config-status")).to_have_text("Saved.")
-
-    _panel, signin, state = panel_and_unrelated_signin(chromium_context, site)
-    signin.click("#idSIButton9", no_wait_after=True)
-    issued = issued_for(site, state)
-    clipboard = lambda: options.evaluate("navigator.clipboard.readText()")  # noqa: E731
-    assert wait_for(lambda: clipboard() == issued.https_url, 10.0), clipboard()[:40]
+    options, issued = copy_when_no_panel(chromium_context, site)
+    assert wait_for(lambda: clipboard(options) == issued.https_url, 10.0), clipboard(options)[:40]

@@ -74,9 +74,8 @@ def install_command(loc: B.Location, extension_ids: Sequence[str] = (), *, force
     return " ".join(shlex.quote(p) for p in parts)
 
 
-FLATPAK_RISK = ("only if you accept that the browser, and any page that breaks into it, may then run any "
-                "command as you outside its sandbox (docs/install.md, \"Flatpak\"); otherwise use the browser "
-                "from your distribution's packages. To accept: ")
+FLATPAK_RISK = (f"only if you accept that this lets {installer.FLATPAK_RISK} (docs/install.md, \"Flatpak\"); "
+                "otherwise use the browser from your distribution's packages. To accept: ")
 
 
 # ---------------------------------------------------------------- the ping

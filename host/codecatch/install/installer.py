@@ -36,11 +36,13 @@ FLATPAK_TALK = "org.freedesktop.Flatpak"
 CHROMIUM_SNAP = ("The Chromium snap's confinement stops it from starting programs outside the snap, so "
                  "native messaging cannot work there: use Chromium from your distribution's packages, "
                  "the Flatpak, or Google Chrome; meanwhile `codecatch parse` handles pasted redirects")
+# The risk of the Flatpak route, in the words install, its prompt and doctor all use.
+FLATPAK_RISK = ("the browser, and any page that breaks into it, run any command as you outside its "
+                "sandbox: a full sandbox escape")
 FLATPAK_ESCAPE = (
     "{label} runs a native host inside its sandbox, so codecatch's host would be reached through "
     "`flatpak-spawn --host`. That needs `flatpak override --talk-name=" + FLATPAK_TALK + "`, which lets "
-    "the browser, and any page that breaks into it, run any command as you outside the sandbox: a "
-    "full sandbox escape. Not set up. To accept that, rerun with --allow-flatpak-escape; or use the "
+    + FLATPAK_RISK + ". Not set up. To accept that, rerun with --allow-flatpak-escape; or use the "
     "browser from your distribution's packages, which needs no such permission")
 CHANGED = ("changed since codecatch wrote it (or written by something else); left in place. "
            "Look at it, then delete it yourself or rerun with --force.")
