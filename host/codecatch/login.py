@@ -532,7 +532,7 @@ def stream_receiver(on_status=None, folder=None, in_flight=None):
     With `in_flight` (stream_client.InFlight), each wait is held there while it runs,
     so that Ctrl-C can abandon it (the extension then closes its sign-in tab).
 
-    on_status(kind) hears "no_hosts", "connected" and "lost". A wait that ends without
+    on_status(kind) hears "no_hosts", "connected", "lost" and "untrusted". A wait that ends without
     any host ever connected is reported as `no_host`, not as a plain timeout: the
     extension is then missing or not running.
     """

@@ -294,7 +294,9 @@ class Subscription:
             event = await sub.next_event(timeout=30)
 
     Status changes go to `on_status(kind, advert)`: "connected" (subscribed, every claim
-    acknowledged), "lost" (that host went away) and "no_hosts" (none to follow).
+    acknowledged), "lost" (that host went away), "no_hosts" (none to follow) and
+    "untrusted" (the program on an advertised port could not prove it knows the token:
+    said once, and that advertise file is ignored from then on).
     """
 
     def __init__(self, folder=None, claims=(), on_status=None, scan_interval=SCAN_INTERVAL_S):
@@ -310,7 +312,7 @@ class Subscription:
         self._tasks = {}
         self._retry_at = {}
         self._settled = {}
-        self._warned = {}
+        self._untrusted = set()  # advert keys whose listener failed the handshake
 
     async def __aenter__(self):
         import asyncio
@@ -452,15 +454,15 @@ class Subscription:
                         self._queue.put_nowait(event)
         except (OSError, asyncio.TimeoutError, WebSocketException, ValueError, StreamError) as exc:
             self.last_error[advert.key] = exc if not isinstance(exc, ConnectionClosed) else None
-            if isinstance(exc, ImpostorError) and not self._warned.get(advert.key):
-                self._warned[advert.key] = True
+            if isinstance(exc, ImpostorError) and advert.key not in self._untrusted:
+                self._untrusted.add(advert.key)
                 self.on_status("untrusted", advert)
         finally:
             settled.set()  # failed or closed: nothing more to wait for here
             self._sockets.pop(advert.key, None)
             # An impostor's advertise file is ignored from now on (a restarted host writes
             # a new one); any other failure is tried again shortly.
-            self._retry_at[advert.key] = float("inf") if self._warned.get(advert.key) else \
+            self._retry_at[advert.key] = float("inf") if advert.key in self._untrusted else \
                 time.monotonic() + RETRY_AFTER_S
             if self.connected.pop(advert.key, None) is not None and was_connected:
                 self.on_status("lost", advert)
